@@ -1,0 +1,35 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pixee.api import PageParamsSerializer, page_response
+
+from ..models import Product
+from .serializers import ProductListParamsSerializer, ProductSerializer
+
+
+class ProductListView(APIView):
+    @extend_schema(
+        summary="List products",
+        parameters=[ProductListParamsSerializer, PageParamsSerializer],
+        responses=inline_serializer(
+            "ProductPage", {"items": ProductSerializer(many=True), "meta": serializers.DictField()}
+        ),
+    )
+    def get(self, request):
+        filters = ProductListParamsSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = PageParamsSerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        products = Product.objects.filter(**filters.validated_data).order_by("ean")
+        return page_response(
+            products, **page.validated_data, serialize=lambda items: ProductSerializer(items, many=True).data
+        )
+
+
+class ProductDetailView(APIView):
+    @extend_schema(summary="Get a product", responses=ProductSerializer)
+    def get(self, request, ean):
+        return Response(ProductSerializer(get_object_or_404(Product, ean=ean)).data)

@@ -1,0 +1,72 @@
+"""EAN/GTIN normalisation to the 13-digit form the catalog is keyed by (CONTRACT §3)."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from stdnum import ean as gs1
+
+EAN_MISSING = "EAN missing"
+EAN_FORMAT_INVALID = "EAN format invalid (expected 13 digits)"
+EAN_CHECK_DIGIT_INVALID = "EAN check digit invalid"
+
+
+class EanError(ValueError):
+    """The value cannot be an EAN-13; ``str(error)`` is one of the contract's messages."""
+
+
+@dataclass(frozen=True)
+class Ean:
+    value: str
+    # Set when the input had to be rewritten to become an EAN-13, saying how.
+    warning: str | None = None
+
+
+def normalize_ean(raw: object) -> Ean:
+    """Read ``raw`` (a cell: text, or a number from Excel or JSON) as an EAN-13."""
+    numeric = isinstance(raw, int | float | Decimal) and not isinstance(raw, bool)
+    if numeric:
+        text = _number_to_digits(raw)
+    else:
+        text = "" if raw is None else str(raw)
+    digits = text.replace(" ", "").replace("-", "").replace("\u00a0", "")
+    if not digits:
+        raise EanError(EAN_MISSING)
+    if not digits.isascii() or not digits.isdigit():
+        raise EanError(EAN_FORMAT_INVALID)
+
+    if len(digits) == 13:
+        return Ean(_checked(digits))
+    if len(digits) == 14 and digits.startswith("0"):
+        return Ean(_checked(digits[1:]), "GTIN-14 normalised to EAN-13 (leading 0 removed)")
+    if len(digits) == 12:
+        return Ean(_checked("0" + digits), "UPC-A normalised to EAN-13 (leading 0 added)")
+    if len(digits) == 8 and not numeric:
+        return Ean(_checked("00000" + digits), "EAN-8 normalised to EAN-13 (zero-padded)")
+    if numeric and len(digits) < 13:
+        # A spreadsheet or JSON number drops leading zeros; padding restores the GTIN-13 form
+        # (EAN-8 and UPC-A included), and the check digit tells whether that was right.
+        padded = digits.zfill(13)
+        if gs1.is_valid(padded):
+            return Ean(padded, "leading zeros restored (the cell was a number)")
+        raise EanError(EAN_CHECK_DIGIT_INVALID)
+    raise EanError(EAN_FORMAT_INVALID)
+
+
+def _number_to_digits(raw: int | float | Decimal) -> str:
+    if isinstance(raw, float):
+        if not raw.is_integer():
+            raise EanError(EAN_FORMAT_INVALID)
+        raw = int(raw)
+    if isinstance(raw, Decimal):
+        if raw != raw.to_integral_value():
+            raise EanError(EAN_FORMAT_INVALID)
+        raw = int(raw)
+    if raw < 0:
+        raise EanError(EAN_FORMAT_INVALID)
+    return str(raw)
+
+
+def _checked(ean13: str) -> str:
+    if not gs1.is_valid(ean13):
+        raise EanError(EAN_CHECK_DIGIT_INVALID)
+    return ean13

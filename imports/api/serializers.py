@@ -1,0 +1,113 @@
+import json
+
+from rest_framework import serializers
+
+from ..choices import ImportStatus, LogLevel
+from ..models import ImportJob, ImportLog
+
+
+class MappingField(serializers.JSONField):
+    """A JSON object, given as JSON text in a multipart form or as an object in a JSON body."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            if not data.strip():
+                return {}
+            try:
+                data = json.loads(data)
+            except json.JSONDecodeError as exc:
+                raise serializers.ValidationError(
+                    f"mapping is not valid JSON: {exc.msg} at character {exc.pos}."
+                ) from None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("mapping must be a JSON object of file column → product field.")
+        return data
+
+
+class ImportJobCreateInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The import file. Accepted formats: .csv, .xlsx, .json, .xml.")
+    supplier_code = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    dry_run = serializers.BooleanField(required=False, default=False)
+    mapping = MappingField(required=False, default=dict, help_text="File column → product field.")
+    webhook_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
+    max_errors = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+
+
+class ImportJobCreatedSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportJob
+        fields = ["id", "status", "file_name", "file_type"]
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    successful_rows = serializers.IntegerField(read_only=True)
+    progress = serializers.IntegerField(read_only=True)
+    error_summary = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "file_name",
+            "file_type",
+            "file_size",
+            "status",
+            "total_rows",
+            "successful_rows",
+            "failed_rows",
+            "products_created",
+            "products_updated",
+            "started_at",
+            "completed_at",
+            "error_summary",
+            "supplier_code",
+            "dry_run",
+            "processed_rows",
+            "progress",
+            "products_unchanged",
+            "mapping",
+            "created_at",
+        ]
+
+    def get_error_summary(self, job: ImportJob) -> str | None:
+        return job.error_summary or None
+
+
+class ImportJobListParamsSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ImportStatus.choices, required=False)
+    supplier_code = serializers.CharField(required=False)
+
+
+class JobStatusSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportJob
+        fields = ["id", "status"]
+
+
+class LogParamsSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(
+        choices=LogLevel.choices, required=False, help_text="error, warning or info."
+    )
+
+
+class ImportLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportLog
+        fields = ["row_number", "level", "field", "message", "value", "timestamp"]
+
+
+class PreviewParamsSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    row_number = serializers.IntegerField(allow_null=True)
+    field = serializers.CharField()
+    message = serializers.CharField()
+    value = serializers.CharField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    total_rows = serializers.IntegerField(allow_null=True)
+    preview = serializers.ListField(child=serializers.DictField())
+    validation_errors = ValidationErrorSerializer(many=True)

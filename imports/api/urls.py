@@ -1,0 +1,28 @@
+from django.urls import re_path
+
+from . import views
+
+# The spec's paths have no trailing slash; one is tolerated.
+urlpatterns = [
+    re_path(r"^imports/jobs/?$", views.ImportJobListCreateView.as_view(), name="import-job-list"),
+    re_path(
+        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/?$",
+        views.ImportJobDetailView.as_view(),
+        name="import-job-detail",
+    ),
+    re_path(
+        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/(?P<action>pause|resume|cancel|confirm)/?$",
+        views.ImportJobActionView.as_view(),
+        name="import-job-action",
+    ),
+    re_path(
+        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/logs/?$",
+        views.ImportJobLogsView.as_view(),
+        name="import-job-logs",
+    ),
+    re_path(
+        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/preview/?$",
+        views.ImportJobPreviewView.as_view(),
+        name="import-job-preview",
+    ),
+]

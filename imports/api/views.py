@@ -1,0 +1,128 @@
+"""Thin views: an input serializer validates, a service or selector acts, an output serializer answers."""
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response
+from pixee.errors import PayloadTooLarge
+
+from .. import selectors, services
+from ..models import ImportJob
+from . import serializers as s
+
+
+def _job(request, job_id) -> ImportJob:
+    return get_owned_or_404(ImportJob.objects.all(), request, pk=job_id)
+
+
+def _params(serializer_class, request):
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ImportJobListCreateView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_scope = "uploads"
+
+    def get_throttles(self):
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        summary="List imports",
+        parameters=[s.ImportJobListParamsSerializer, PageParamsSerializer],
+        responses=inline_serializer(
+            "ImportJobPage", {"items": s.ImportJobSerializer(many=True), "meta": serializers.DictField()}
+        ),
+    )
+    def get(self, request):
+        filters = _params(s.ImportJobListParamsSerializer, request)
+        page = _params(PageParamsSerializer, request)
+        jobs = selectors.import_job_list(jobs=owned_by(ImportJob.objects.all(), request), **filters)
+        return page_response(
+            jobs, **page, serialize=lambda items: s.ImportJobSerializer(items, many=True).data
+        )
+
+    @extend_schema(
+        summary="Create an import",
+        request={"multipart/form-data": s.ImportJobCreateInputSerializer},
+        responses={201: s.ImportJobCreatedSerializer, 413: OpenApiResponse(description="File too large")},
+    )
+    def post(self, request):
+        limit = settings.PIXEE_MAX_UPLOAD_MB * 1024 * 1024
+        # Refuse before reading the body when the client announces a larger upload.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
+            raise PayloadTooLarge(f"The upload exceeds the {settings.PIXEE_MAX_UPLOAD_MB} MB limit.")
+        data = s.ImportJobCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            job = services.import_job_create(user=request.user, **data.validated_data)
+        except services.UploadRejected as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from None
+        body = s.ImportJobCreatedSerializer(job).data
+        if job.webhook_secret:
+            body["webhook_secret"] = job.webhook_secret
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ImportJobDetailView(APIView):
+    @extend_schema(summary="Get import status", responses=s.ImportJobSerializer)
+    def get(self, request, job_id):
+        return Response(s.ImportJobSerializer(_job(request, job_id)).data)
+
+
+class ImportJobActionView(APIView):
+    """POST …/pause, …/resume, …/cancel, …/confirm."""
+
+    action_service: dict = {
+        "pause": services.import_job_pause,
+        "resume": services.import_job_resume,
+        "cancel": services.import_job_cancel,
+        "confirm": services.import_job_confirm,
+    }
+
+    @extend_schema(
+        summary="Control a job",
+        request=None,
+        responses={
+            200: s.JobStatusSerializer,
+            409: OpenApiResponse(description="Not allowed in the job's status"),
+        },
+    )
+    def post(self, request, job_id, action):
+        job = self.action_service[action](job=_job(request, job_id))
+        return Response(s.JobStatusSerializer(job).data)
+
+
+class ImportJobLogsView(APIView):
+    @extend_schema(
+        summary="Get import logs",
+        parameters=[s.LogParamsSerializer, PageParamsSerializer],
+        responses=inline_serializer(
+            "ImportLogPage", {"items": s.ImportLogSerializer(many=True), "meta": serializers.DictField()}
+        ),
+    )
+    def get(self, request, job_id):
+        job = _job(request, job_id)
+        level = _params(s.LogParamsSerializer, request).get("level")
+        page = _params(PageParamsSerializer, request)
+        logs = selectors.import_log_list(job=job, level=level)
+        return page_response(
+            logs, **page, serialize=lambda items: s.ImportLogSerializer(items, many=True).data
+        )
+
+
+class ImportJobPreviewView(APIView):
+    @extend_schema(
+        summary="Preview import", parameters=[s.PreviewParamsSerializer], responses=s.PreviewSerializer
+    )
+    def get(self, request, job_id):
+        job = _job(request, job_id)
+        limit = _params(s.PreviewParamsSerializer, request)["limit"]
+        return Response(selectors.import_job_preview(job=job, limit=limit))

@@ -1,0 +1,22 @@
+"""File formats: one module each, registered by file type. Importing this package loads them all."""
+
+from . import csv  # noqa: F401  (registers itself)
+from .base import (
+    FormatError,
+    RawRow,
+    RowReader,
+    file_type_from_name,
+    reader_for,
+    register,
+    supported_types,
+)
+
+__all__ = [
+    "FormatError",
+    "RawRow",
+    "RowReader",
+    "file_type_from_name",
+    "reader_for",
+    "register",
+    "supported_types",
+]

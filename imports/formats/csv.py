@@ -1,0 +1,169 @@
+"""CSV: delimiter and encoding detected, strict quoting, multi-line cells, any line ending."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+
+from .base import MAX_COLUMNS, MAX_FIELD_CHARS, FormatError, RawRow, RowReader, describe_content, register
+
+DELIMITERS = (",", ";", "\t", "|")
+SAMPLE_LINES = 50
+_VALIDATE_BLOCK = 1 << 20
+
+# csv's limit is process-wide; ours is the contract's "fields too long" safety limit.
+csv.field_size_limit(MAX_FIELD_CHARS)
+
+
+@register
+class CsvReader(RowReader):
+    file_type = "csv"
+
+    encoding: str
+    delimiter: str
+
+    def columns(self) -> list[str]:
+        self._open()
+        return self._header
+
+    def rows(self) -> Iterator[RawRow]:
+        self._open()
+        width = len(self._header)
+        try:
+            for record in self._records:
+                self._number += 1
+                if not any(cell.strip() for cell in record):
+                    continue
+                if len(record) > width and any(cell.strip() for cell in record[width:]):
+                    yield RawRow(
+                        self._number,
+                        error=f"row has {len(record)} values but the header has {width} columns",
+                    )
+                    continue
+                yield RawRow(self._number, dict(zip(self._header, record, strict=False)))
+        except csv.Error as exc:
+            raise self._format_error(exc) from None
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"The file is not valid {self.encoding} text ({exc.reason}).") from None
+
+    # --- opening --------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        if hasattr(self, "_records"):
+            return
+        head = self.fileobj.read(65536)
+        self.fileobj.seek(0)
+        if not head.strip():
+            raise FormatError("The file is empty.")
+        self.encoding = self._detect_encoding(head)
+        if self.encoding not in ("utf-16",):
+            kind = describe_content(head) or ("binary data" if b"\x00" in head else None)
+            if kind:
+                raise FormatError(f"The file is named .csv but its content is {kind}, not CSV.")
+        self._text = io.TextIOWrapper(self.fileobj, encoding=self.encoding, newline="")
+        self.delimiter = self._detect_delimiter()
+        self._reader = csv.reader(self._text, delimiter=self.delimiter, strict=True)
+        self._records = iter(self._reader)
+        self._number = 0
+        self._header = self._read_header()
+
+    def _detect_encoding(self, head: bytes) -> str:
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        # UTF-16 without a BOM: text where every other byte is NUL.
+        if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:
+            return "utf-16-le"
+        if len(head) >= 4 and head[0::2].count(0) > len(head) // 4:
+            return "utf-16-be"
+        # A file can be ASCII for megabytes and Latin-1 after: check the whole file once.
+        for encoding in ("utf-8", "cp1252"):
+            if self._decodes_as(encoding):
+                return encoding
+        return "latin-1"
+
+    def _decodes_as(self, encoding: str) -> bool:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            while block := self.fileobj.read(_VALIDATE_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return True
+        except UnicodeDecodeError:
+            return False
+        finally:
+            self.fileobj.seek(0)
+
+    def _detect_delimiter(self) -> str:
+        sample_lines = []
+        for _ in range(SAMPLE_LINES):
+            line = self._text.readline()
+            if not line:
+                break
+            sample_lines.append(line)
+        self._text.seek(0)
+        sample = "".join(sample_lines)
+        best, best_score = ",", (0.0, 1)
+        for delimiter in DELIMITERS:
+            records = self._sample_records(sample, delimiter)
+            if not records or len(records[0]) < 2:
+                continue
+            width = len(records[0])
+            consistent = sum(len(r) == width for r in records) / len(records)
+            score = (consistent, width)
+            if score > best_score:
+                best, best_score = delimiter, score
+        return best
+
+    @staticmethod
+    def _sample_records(sample: str, delimiter: str) -> list[list[str]]:
+        records = []
+        try:
+            for record in csv.reader(io.StringIO(sample), delimiter=delimiter):
+                if any(cell.strip() for cell in record):
+                    records.append(record)
+        except csv.Error:
+            pass  # the sample may end inside a multi-line cell
+        return records
+
+    def _read_header(self) -> list[str]:
+        try:
+            for record in self._records:
+                self._number += 1
+                if any(cell.strip() for cell in record):
+                    return self._clean_header(record)
+        except csv.Error as exc:
+            raise self._format_error(exc) from None
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"The file is not valid {self.encoding} text ({exc.reason}).") from None
+        raise FormatError("The file is empty.")
+
+    @staticmethod
+    def _clean_header(record: list[str]) -> list[str]:
+        if len(record) > MAX_COLUMNS:
+            raise FormatError(f"The header has {len(record)} columns; at most {MAX_COLUMNS} are supported.")
+        names: list[str] = []
+        for index, cell in enumerate(record, start=1):
+            name = cell.strip() or f"column {index}"
+            base, n = name, 2
+            while name in names:
+                name, n = f"{base} ({n})", n + 1
+            names.append(name)
+        return names
+
+    def _format_error(self, exc: csv.Error) -> FormatError:
+        line = self._reader.line_num
+        text = str(exc)
+        if "field larger than field limit" in text:
+            return FormatError(
+                f"A field ending at line {line} is longer than {MAX_FIELD_CHARS} characters "
+                "(is a quote left open?)."
+            )
+        if "NUL" in text:
+            return FormatError(f"Line {line} contains a NUL byte: the file is not CSV text.")
+        if "unexpected end of data" in text:
+            return FormatError(f"A quoted field is never closed: the file ends inside quotes (line {line}).")
+        return FormatError(f"The CSV is malformed at line {line}: {text}.")

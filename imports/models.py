@@ -1,0 +1,137 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .choices import FileType, ImportStatus, LogLevel
+
+
+def _stored_file_name(job: "ImportJob", filename: str) -> str:
+    # The client's file name never reaches the filesystem: only our UUID and a known extension.
+    return f"imports/{timezone.now():%Y/%m}/{job.id}.{job.file_type}"
+
+
+class ImportJob(models.Model):
+    """One import of one file: its status, counters, checkpoint and timestamps.
+
+    The API, the admin, the worker and webhooks all read this row; the worker writes its
+    counters together with each chunk, so they are exact at every checkpoint.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    file = models.FileField(upload_to=_stored_file_name, max_length=255, blank=True)
+    file_name = models.CharField(max_length=255)
+    file_type = models.CharField(max_length=8, choices=FileType.choices)
+    file_size = models.BigIntegerField(default=0)
+    supplier_code = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    dry_run = models.BooleanField(default=False)
+    max_errors = models.PositiveIntegerField(null=True, blank=True)
+    # What the client asked for, and what the analysis resolved (explicit + synonyms).
+    requested_mapping = models.JSONField(default=dict, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING, db_index=True
+    )
+    paused_from = models.CharField(max_length=16, choices=ImportStatus.choices, blank=True, default="")
+    error_summary = models.TextField(blank=True, default="")
+
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    analyzed_rows = models.PositiveIntegerField(default=0)
+    staged_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    failed_rows = models.PositiveIntegerField(default=0)
+    products_created = models.PositiveIntegerField(default=0)
+    products_updated = models.PositiveIntegerField(default=0)
+    products_unchanged = models.PositiveIntegerField(default=0)
+    # Fraction of the file's bytes the analysis has read, for progress before rows are counted.
+    analyzed_fraction = models.FloatField(default=0.0)
+
+    # Crash safety: the last row committed in the current phase, the task run that holds the job,
+    # when it last proved alive, and how many runs started without making progress.
+    checkpoint_row = models.PositiveIntegerField(default=0)
+    lease_token = models.UUIDField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    webhook_url = models.URLField(max_length=2000, blank=True, default="")
+    webhook_secret = models.CharField(max_length=255, blank=True, default="")
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @property
+    def successful_rows(self) -> int:
+        return self.products_created + self.products_updated + self.products_unchanged
+
+    @property
+    def progress(self) -> int:
+        """0–100 over the whole job: analysis is the first half, processing the second."""
+        if self.status == ImportStatus.COMPLETED:
+            return 100
+        if self.total_rows is None:
+            return int(50 * min(self.analyzed_fraction, 1.0))
+        if not self.total_rows:
+            return 50
+        return 50 + int(50 * min(self.processed_rows / self.total_rows, 1.0))
+
+
+class ImportLog(models.Model):
+    """One message about a job: a row's error or warning, or a milestone (no row)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="logs")
+    row_number = models.PositiveIntegerField(null=True, blank=True)
+    level = models.CharField(max_length=8, choices=LogLevel.choices)
+    field = models.CharField(max_length=100, blank=True, default="")
+    message = models.TextField()
+    value = models.TextField(blank=True, default="")
+    timestamp = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["job", "row_number", "id"]),
+            models.Index(fields=["job", "level", "row_number", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}: {self.message}"
+
+
+class StagedRow(models.Model):
+    """A valid, normalised row waiting to be applied to the catalog.
+
+    ``None`` means the file left the field empty: the upsert then keeps the product's value.
+    """
+
+    pk = models.CompositePrimaryKey("job_id", "row_number")
+    # The primary key (job_id, row_number) already indexes job_id; no FK constraint to check per COPY.
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    row_number = models.PositiveIntegerField()
+    ean = models.CharField(max_length=13)
+    name = models.CharField(max_length=500, null=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    brand = models.CharField(max_length=255, null=True)
+    category = models.CharField(max_length=500, null=True)
+    description = models.TextField(null=True)
+    stock = models.PositiveIntegerField(null=True)
+    image_url = models.CharField(max_length=2000, null=True)
+    sku = models.CharField(max_length=255, null=True)
+    attributes = models.JSONField(null=True)
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}: {self.ean}"

@@ -1,0 +1,85 @@
+"""Reads on import jobs: lists, logs and the preview of a stored file."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+from django.db.models import F, QuerySet
+
+from pixee.errors import Conflict
+
+from .formats import FormatError, reader_for
+from .mapping import ColumnMapper
+from .models import ImportJob, ImportLog
+from .validation import RowValidator
+
+PREVIEW_FIELDS = (
+    "ean",
+    "name",
+    "price",
+    "brand",
+    "category",
+    "description",
+    "stock",
+    "image_url",
+    "sku",
+    "attributes",
+)
+
+
+def import_job_list(
+    *, jobs: QuerySet, status: str | None = None, supplier_code: str | None = None
+) -> QuerySet:
+    """``jobs`` (already scoped to the caller) filtered, newest first."""
+    if status:
+        jobs = jobs.filter(status=status)
+    if supplier_code:
+        jobs = jobs.filter(supplier_code=supplier_code)
+    return jobs.order_by("-created_at", "-id")
+
+
+def import_log_list(*, job: ImportJob, level: str | None = None) -> QuerySet:
+    """The job's logs in file order; milestones (no row) first, in time order."""
+    logs = ImportLog.objects.filter(job=job)
+    if level:
+        logs = logs.filter(level=level)
+    return logs.order_by(F("row_number").asc(nulls_first=True), "id")
+
+
+def import_job_preview(*, job: ImportJob, limit: int) -> dict[str, Any]:
+    """The first ``limit`` rows of the stored file, mapped and validated as the import will."""
+    if not job.file:
+        raise Conflict(f"The job is {job.status} and its stored file was discarded: nothing to preview.")
+    preview: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    with job.file.open("rb") as fileobj:
+        reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
+        validator = RowValidator(ColumnMapper(job.requested_mapping))
+        try:
+            for raw in islice(reader.rows(), limit):
+                result = validator.validate(raw)
+                preview.append(_preview_row(raw.values, validator, result.staged))
+                errors.extend(
+                    {"row_number": raw.number, "field": e.field, "message": e.message, "value": e.value}
+                    for e in result.errors
+                )
+        except FormatError as exc:
+            errors.append({"row_number": None, "field": "", "message": str(exc), "value": ""})
+    return {"total_rows": job.total_rows, "preview": preview, "validation_errors": errors}
+
+
+def _preview_row(
+    values: dict[str, Any], validator: RowValidator, staged: dict[str, Any] | None
+) -> dict[str, Any]:
+    if staged is not None:
+        return {f: staged[f] for f in PREVIEW_FIELDS if staged.get(f) is not None}
+    # An invalid row still shows where its cells would go, as the file wrote them.
+    row: dict[str, Any] = {}
+    for column, value in values.items():
+        target = validator.mapper.field_for(column)
+        if target:
+            row[target] = value
+        elif target is None and value not in (None, ""):
+            row.setdefault("attributes", {})[column] = value
+    return row

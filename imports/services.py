@@ -1,0 +1,170 @@
+"""Writes on import jobs. The API, the admin, management commands and tasks all come through here."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.db import transaction
+
+from pixee.errors import PayloadTooLarge
+
+from . import pipeline, state
+from .choices import ImportStatus
+from .formats import file_type_from_name, supported_types
+from .mapping import validate_explicit_mapping
+from .models import ImportJob, StagedRow
+
+
+class UploadRejected(ValueError):
+    """The upload cannot become a job; ``field`` names the form field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def safe_file_name(name: str) -> str:
+    """The base name of a client-supplied path, without directories or control characters."""
+    base = os.path.basename(name.replace("\\", "/"))
+    cleaned = "".join(c for c in base if c.isprintable()).strip()
+    return cleaned[:255] or "upload"
+
+
+def import_job_create(
+    *,
+    user: AbstractBaseUser | None,
+    file: File,
+    file_name: str | None = None,
+    supplier_code: str = "",
+    dry_run: bool = False,
+    mapping: dict[str, Any] | None = None,
+    max_errors: int | None = None,
+    webhook_url: str = "",
+    enqueue: bool = True,
+) -> ImportJob:
+    """Store the file under a generated name and queue its analysis once the transaction commits."""
+    file_name = safe_file_name(file_name or file.name or "")
+    file_type = file_type_from_name(file_name)
+    if file_type is None:
+        raise UploadRejected(
+            "file",
+            f"'{file_name}' has an unsupported extension; accepted: "
+            + ", ".join(f".{t}" for t in supported_types())
+            + ".",
+        )
+    limit = settings.PIXEE_MAX_UPLOAD_MB * 1024 * 1024
+    if file.size is not None and file.size > limit:
+        raise PayloadTooLarge(
+            f"The file is {file.size} bytes; the limit is {settings.PIXEE_MAX_UPLOAD_MB} MB."
+        )
+    if file.size == 0:
+        raise UploadRejected("file", "The file is empty.")
+    try:
+        mapping = validate_explicit_mapping(mapping or {})
+    except ValueError as exc:
+        raise UploadRejected("mapping", str(exc)) from None
+
+    job = ImportJob(
+        created_by=user,
+        file_name=file_name,
+        file_type=file_type,
+        file_size=file.size or 0,
+        supplier_code=supplier_code.strip(),
+        dry_run=dry_run,
+        requested_mapping=mapping,
+        max_errors=max_errors,
+        webhook_url=webhook_url,
+        webhook_secret=secrets.token_urlsafe(32) if webhook_url else "",
+    )
+    with transaction.atomic():
+        job.file.save(file_name, file, save=False)
+        job.save()
+        if enqueue:
+            _enqueue_run(job)
+    return job
+
+
+def import_job_run(*, job_id, on_progress=None) -> ImportJob:
+    """Run the job's pipeline in this process until it completes, fails, pauses or waits at ready."""
+    pipeline.run(job_id, on_progress=on_progress)
+    return ImportJob.objects.get(pk=job_id)
+
+
+def import_job_pause(*, job: ImportJob) -> ImportJob:
+    """Pause a running job; the worker stops within one chunk and writes nothing while paused."""
+    with transaction.atomic():
+        state.transition(job.pk, "pause")
+        pipeline.milestone(job.pk, "Paused by the user.")
+    job.refresh_from_db()
+    return job
+
+
+def import_job_resume(*, job: ImportJob) -> ImportJob:
+    """Resume a paused job from its last checkpoint."""
+    with transaction.atomic():
+        state.transition(job.pk, "resume")
+        pipeline.milestone(job.pk, "Resumed by the user.")
+        _enqueue_run(job)
+    job.refresh_from_db()
+    return job
+
+
+def import_job_confirm(*, job: ImportJob) -> ImportJob:
+    """Turn a ``ready`` dry run into the real import of its staged rows, without re-uploading."""
+    with transaction.atomic():
+        state.transition(
+            job.pk,
+            "confirm",
+            checkpoint_row=0,
+            processed_rows=job.failed_rows,
+            products_created=0,
+            products_updated=0,
+            products_unchanged=0,
+            attempts=0,
+        )
+        pipeline.milestone(job.pk, "Dry run confirmed: processing started.")
+        _enqueue_run(job)
+    job.refresh_from_db()
+    return job
+
+
+def import_job_cancel(*, job: ImportJob) -> ImportJob:
+    """Cancel the job and discard its staged rows and stored file.
+
+    Products a ``processing`` job already wrote stay; its counters say how many.
+    """
+    with transaction.atomic():
+        state.transition(job.pk, "cancel")
+        pipeline.milestone(job.pk, "Cancelled by the user; staged rows and the stored file are discarded.")
+        job_id = str(job.pk)
+        transaction.on_commit(lambda: tasks().discard_import_data.delay(job_id))
+    job.refresh_from_db()
+    return job
+
+
+def import_job_discard_data(*, job_id) -> None:
+    """Delete a finished job's staged rows and stored file (cancelled jobs)."""
+    job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.CANCELLED).first()
+    if job is None:
+        return
+    StagedRow.objects.filter(job_id=job.pk).delete()
+    if job.file:
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+
+
+def _enqueue_run(job: ImportJob) -> None:
+    job_id = str(job.pk)
+    transaction.on_commit(lambda: tasks().run_import_job.delay(job_id))
+
+
+def tasks():
+    # tasks.py imports this module; importing it back lazily avoids the cycle.
+    from . import tasks as module
+
+    return module

@@ -1,0 +1,15 @@
+"""Celery shims: take an id, call one service."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_import_job(job_id: str) -> None:
+    services.import_job_run(job_id=job_id)
+
+
+@shared_task
+def discard_import_data(job_id: str) -> None:
+    services.import_job_discard_data(job_id=job_id)

@@ -1,0 +1,222 @@
+"""Row validation, pure: a raw record in, a normalised product row or field errors out.
+
+Nothing here touches the database; the pipeline calls it for every row and stages the results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from catalog.ean import EanError, normalize_ean
+
+from .formats import RawRow
+from .mapping import IGNORE, ColumnMapper
+
+MAX_LENGTHS = {
+    "name": 500,
+    "brand": 255,
+    "category": 500,
+    "sku": 255,
+    "image_url": 2000,
+    "description": 65_000,
+}
+MAX_PRICE = Decimal("9999999999.99")
+LOGGED_VALUE_CHARS = 500
+
+_CURRENCY = re.compile(r"(?i)(€|\$|£|¥|chf|euros?|eur|usd|gbp|ttc|ht)")
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+
+
+@dataclass
+class FieldIssue:
+    field: str
+    message: str
+    value: str = ""
+
+
+@dataclass
+class RowResult:
+    number: int
+    staged: dict[str, Any] | None = None
+    errors: list[FieldIssue] = field(default_factory=list)
+    warnings: list[FieldIssue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class ValueProblem(ValueError):
+    """A cell's value is unusable; the message says what was expected."""
+
+
+def shown(value: Any) -> str:
+    """A cell as it appears in logs and reports (bounded, whatever the file holds)."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= LOGGED_VALUE_CHARS else text[:LOGGED_VALUE_CHARS] + "…"
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_price(value: Any) -> tuple[Decimal, str | None]:
+    """``29.99``, ``29,99``, ``1 234,56``, ``1,234.56``, ``€29,99``, ``29.99 EUR`` → Decimal('29.99').
+
+    Returns the price and, when it had to be rounded to cents, a warning.
+    """
+    if isinstance(value, bool):
+        raise ValueProblem("price unreadable (expected a number such as 29.99 or 29,99)")
+    if isinstance(value, int | float | Decimal):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueProblem("price unreadable (expected a number such as 29.99 or 29,99)")
+        amount = Decimal(str(value))
+    else:
+        amount = _parse_price_text(str(value))
+    if amount < 0:
+        raise ValueProblem("price must not be negative")
+    rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if rounded > MAX_PRICE:
+        raise ValueProblem(f"price too large (at most {MAX_PRICE})")
+    warning = f"price rounded to {rounded} (2 decimal places)" if rounded != amount else None
+    return rounded, warning
+
+
+def _parse_price_text(text: str) -> Decimal:
+    cleaned = _SPACES.sub("", _CURRENCY.sub("", text))
+    negative = cleaned.startswith("-") or (cleaned.startswith("(") and cleaned.endswith(")"))
+    cleaned = cleaned.strip("-()+")
+    if not re.fullmatch(r"[0-9.,]+", cleaned) or not any(c.isdigit() for c in cleaned):
+        raise ValueProblem("price unreadable (expected a number such as 29.99 or 29,99)")
+    if "," in cleaned and "." in cleaned:
+        # Whichever comes last is the decimal separator, the other groups thousands.
+        decimal_sep = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
+        thousands = "." if decimal_sep == "," else ","
+        cleaned = cleaned.replace(thousands, "").replace(decimal_sep, ".")
+    elif cleaned.count(",") > 1 or cleaned.count(".") > 1:
+        sep = "," if "," in cleaned else "."
+        if not re.fullmatch(rf"\d{{1,3}}(\{sep}\d{{3}})+", cleaned):
+            raise ValueProblem("price unreadable (expected a number such as 29.99 or 29,99)")
+        cleaned = cleaned.replace(sep, "")
+    elif "," in cleaned:
+        integer, _, fraction = cleaned.partition(",")
+        # "1,234" groups thousands; "29,99" and "0,125" use a decimal comma.
+        is_grouping = len(fraction) == 3 and integer not in ("", "0")
+        cleaned = integer + fraction if is_grouping else f"{integer}.{fraction}"
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueProblem("price unreadable (expected a number such as 29.99 or 29,99)") from None
+    return -amount if negative else amount
+
+
+def parse_stock(value: Any) -> int:
+    """A non-negative whole number: ``12``, ``"12"``, ``12.0``, ``"1 200"``."""
+    problem = ValueProblem("stock must be a whole number of 0 or more")
+    if isinstance(value, bool):
+        raise problem
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise problem
+        value = int(value)
+    if not isinstance(value, int):
+        text = _SPACES.sub("", str(value))
+        if re.fullmatch(r"[+-]?\d+(\.0+)?", text) is None:
+            raise problem
+        value = int(text.split(".")[0])
+    if value < 0:
+        raise problem
+    if value > 2_147_483_647:
+        raise ValueProblem("stock too large (at most 2147483647)")
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+class RowValidator:
+    """Validates rows against one job's column mapping."""
+
+    def __init__(self, mapper: ColumnMapper):
+        self.mapper = mapper
+
+    def validate(self, raw: RawRow) -> RowResult:
+        result = RowResult(raw.number)
+        if raw.error:
+            result.errors.append(FieldIssue("", raw.error))
+            return result
+        fields: dict[str, Any] = {}
+        attributes: dict[str, Any] = {}
+        for column, value in raw.values.items():
+            target = self.mapper.field_for(column)
+            if target == IGNORE:
+                continue
+            if target is None:
+                if not is_blank(value):
+                    attributes[column] = value.strip() if isinstance(value, str) else value
+            elif not is_blank(value):
+                fields[target] = value
+
+        staged: dict[str, Any] = {"attributes": attributes or None}
+        self._ean(fields.get("ean"), staged, result)
+        for name in ("name", "brand", "category", "description", "sku", "image_url"):
+            self._text_field(name, fields.get(name), staged, result)
+        self._value_field("price", fields.get("price"), staged, result)
+        self._value_field("stock", fields.get("stock"), staged, result)
+        if result.ok:
+            result.staged = staged
+        return result
+
+    def _ean(self, value: Any, staged: dict, result: RowResult) -> None:
+        try:
+            ean = normalize_ean(value)
+        except EanError as exc:
+            result.errors.append(FieldIssue("ean", str(exc), shown(value)))
+            return
+        staged["ean"] = ean.value
+        if ean.warning:
+            result.warnings.append(FieldIssue("ean", f"{ean.warning}: {ean.value}", shown(value)))
+
+    def _text_field(self, name: str, value: Any, staged: dict, result: RowResult) -> None:
+        if value is None:
+            staged[name] = None
+            return
+        text = _text(value)
+        limit = MAX_LENGTHS[name]
+        if len(text) > limit:
+            result.errors.append(
+                FieldIssue(name, f"{name} too long ({len(text)} characters, at most {limit})", shown(value))
+            )
+        elif name == "image_url" and not re.match(r"(?i)^https?://\S+$", text):
+            result.errors.append(
+                FieldIssue(name, "image_url invalid (expected an http:// or https:// address)", shown(value))
+            )
+        staged[name] = text or None
+
+    def _value_field(self, name: str, value: Any, staged: dict, result: RowResult) -> None:
+        staged[name] = None
+        if value is None:
+            return
+        try:
+            if name == "price":
+                staged[name], warning = parse_price(value)
+                if warning:
+                    result.warnings.append(FieldIssue(name, warning, shown(value)))
+            else:
+                staged[name] = parse_stock(value)
+        except ValueProblem as exc:
+            result.errors.append(FieldIssue(name, str(exc), shown(value)))

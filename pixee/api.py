@@ -1,0 +1,66 @@
+"""API plumbing shared by every app: pagination with ``skip``/``limit``, owner scoping, errors."""
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import Conflict, PayloadTooLarge
+
+
+class PageParamsSerializer(serializers.Serializer):
+    skip = serializers.IntegerField(min_value=0, default=0, help_text="Offset (default: 0).")
+    limit = serializers.IntegerField(
+        min_value=1, max_value=200, default=50, help_text="Items per page, max 200 (default: 50)."
+    )
+
+
+class PageMetaSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    per_page = serializers.IntegerField()
+    total_pages = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+    has_previous = serializers.BooleanField()
+
+
+def page_response(queryset: QuerySet, *, skip: int, limit: int, serialize: Callable[[list], Any]) -> Response:
+    """``{"items": [...], "meta": {...}}`` for one page of ``queryset``, as the spec's logs show."""
+    total = queryset.count()
+    items = list(queryset[skip : skip + limit])
+    meta = {
+        "total": total,
+        "page": skip // limit + 1,
+        "per_page": limit,
+        "total_pages": math.ceil(total / limit),
+        "has_next": skip + limit < total,
+        "has_previous": skip > 0,
+    }
+    return Response({"items": serialize(items), "meta": meta})
+
+
+def owned_by(queryset: QuerySet, request: Request, owner_field: str = "created_by") -> QuerySet:
+    """Staff see everything; anyone else only what their user created."""
+    if request.user.is_staff:
+        return queryset
+    return queryset.filter(**{owner_field: request.user})
+
+
+def get_owned_or_404(queryset: QuerySet, request: Request, **lookup: Any) -> Model:
+    try:
+        return owned_by(queryset, request).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, exceptions.ValidationError) as exc:
+        raise exceptions.NotFound() from exc
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, Conflict):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, PayloadTooLarge):
+        return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    return drf_exception_handler(exc, context)

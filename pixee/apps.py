@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PixeeConfig(AppConfig):
+    name = "pixee"
+    verbose_name = "API access"

@@ -1,0 +1,193 @@
+"""Settings, read from the environment in this one module (12-factor).
+
+The embedded default needs no variable at all: SQLite and a filesystem broker under ``var/``.
+Production sets ``DEBUG=false`` and must then provide ``SECRET_KEY`` and ``PIXEE_ENCRYPTION_KEYS``.
+"""
+
+from pathlib import Path
+
+import environ
+
+env = environ.Env()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Where the embedded default keeps its database, broker queue and media.
+VAR_DIR = Path(env.str("PIXEE_VAR_DIR", default=str(BASE_DIR / "var")))
+
+DEBUG = env.bool("DEBUG", default=True)
+
+# A development key is fine for the embedded default; production must bring its own.
+_DEV_SECRET = "django-insecure-embedded-default-only-not-for-production"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else environ.Env.NOTSET)
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "django_celery_beat",
+    "pixee",
+    "catalog",
+    "imports",
+    "automations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "pixee.urls"
+WSGI_APPLICATION = "pixee.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database_from_env() -> dict:
+    config = env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'pixee.sqlite3'}")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        name = Path(config["NAME"])
+        config["NAME"] = str(name if name.is_absolute() else BASE_DIR / name)
+        # The embedded default runs web, worker and beat as separate processes on one file:
+        # WAL lets readers proceed during a write, IMMEDIATE avoids upgrade deadlocks.
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    else:
+        config.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+        config.setdefault("CONN_HEALTH_CHECKS", True)
+    return config
+
+
+DATABASES = {"default": _database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "media/"
+
+# Any django-storages backend can replace the filesystem one (e.g. S3 via STORAGES env in a
+# settings override); the import pipeline only talks to ``default_storage``.
+STORAGES = {
+    "default": {
+        "BACKEND": env.str("PIXEE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Pixee -----------------------------------------------------------------------------------
+PIXEE_MAX_UPLOAD_MB = env.int("PIXEE_MAX_UPLOAD_MB", default=512)
+# Uploads beyond this spill to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+PIXEE_ENCRYPTION_KEYS = env.list("PIXEE_ENCRYPTION_KEYS", default=[])
+PIXEE_ALLOW_PRIVATE_NETWORK = env.bool("PIXEE_ALLOW_PRIVATE_NETWORK", default=False)
+# About 8 retries over 3 days: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h, 24 h.
+PIXEE_WEBHOOK_RETRY_DELAYS = [
+    int(x)
+    for x in env.list(
+        "PIXEE_WEBHOOK_RETRY_DELAYS",
+        default=["60", "300", "1800", "7200", "21600", "43200", "86400", "86400"],
+    )
+]
+# Rows per chunk: the unit of staging, upserting, checkpointing, pausing and cancelling.
+PIXEE_IMPORT_CHUNK_SIZE = env.int("PIXEE_IMPORT_CHUNK_SIZE", default=5000)
+# A worker whose heartbeat is older than this is presumed dead; its job is re-enqueued.
+PIXEE_JOB_HEARTBEAT_TIMEOUT = env.int("PIXEE_JOB_HEARTBEAT_TIMEOUT", default=120)
+PIXEE_JOB_MAX_ATTEMPTS = env.int("PIXEE_JOB_MAX_ATTEMPTS", default=5)
+
+# --- Celery ----------------------------------------------------------------------------------
+_EMBEDDED_BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("in", "processed"):
+        (_EMBEDDED_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_EMBEDDED_BROKER_DIR / "in"),
+        "data_folder_out": str(_EMBEDDED_BROKER_DIR / "in"),
+        "processed_folder": str(_EMBEDDED_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- API -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "pixee.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"uploads": env.str("PIXEE_UPLOAD_THROTTLE", default="120/minute")},
+    "EXCEPTION_HANDLER": "pixee.api.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pixee Imports API",
+    "DESCRIPTION": "Load large product catalogs from CSV, Excel, JSON or XML files.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+if not DEBUG:
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)

@@ -1,0 +1,79 @@
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import Product
+from catalog.upsert import PostgresProductWriter, PythonProductWriter
+from imports.models import ImportJob, StagedRow
+from tests.factories import ProductFactory, ean13
+
+WRITERS = [PostgresProductWriter, PythonProductWriter]
+
+
+def stage(job, rows):
+    for number, row in enumerate(rows, start=2):
+        StagedRow.objects.create(job=job, row_number=number, **row)
+    return StagedRow.objects.filter(job=job)
+
+
+@pytest.fixture
+def job(db):
+    return ImportJob.objects.create(file_name="x.csv", file_type="csv", supplier_code="SUP")
+
+
+@pytest.fixture(params=WRITERS, ids=["postgres", "python"])
+def writer(request, db):
+    from django.db import connection
+
+    if request.param is PostgresProductWriter and connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    return request.param()
+
+
+def test_counts_created_updated_and_unchanged(job, writer):
+    ProductFactory(ean=ean13(1), name="Same", price=Decimal("1.00"), supplier_code="SUP")
+    ProductFactory(ean=ean13(2), name="Old name", price=Decimal("2.00"), supplier_code="SUP")
+    rows = stage(
+        job,
+        [
+            {"ean": ean13(1), "name": "Same", "price": Decimal("1.00")},
+            {"ean": ean13(2), "name": "New name"},
+            {"ean": ean13(3), "name": "Brand new", "price": Decimal("3.50"), "attributes": {"color": "red"}},
+        ],
+    )
+    predicted = writer.classify(rows, supplier_code="SUP")
+    counts = writer.upsert(rows, supplier_code="SUP")
+    assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
+    assert predicted == counts
+    updated = Product.objects.get(ean=ean13(2))
+    assert updated.name == "New name"
+    assert updated.price == Decimal("2.00")  # absent in the row: kept
+    created = Product.objects.get(ean=ean13(3))
+    assert (created.name, created.price, created.attributes, created.supplier_code) == (
+        "Brand new", Decimal("3.50"), {"color": "red"}, "SUP",
+    )
+    assert created.brand == ""
+
+
+def test_empty_fields_never_erase_and_attributes_merge(job, writer):
+    ProductFactory(ean=ean13(1), name="Kept", brand="Acme", stock=5, attributes={"a": "1", "b": "2"})
+    rows = stage(job, [{"ean": ean13(1), "name": None, "brand": "", "stock": None, "attributes": {"b": "3"}}])
+    counts = writer.upsert(rows, supplier_code="")
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 1, 0)
+    product = Product.objects.get(ean=ean13(1))
+    assert (product.name, product.brand, product.stock) == ("Kept", "Acme", 5)
+    assert product.attributes == {"a": "1", "b": "3"}
+    assert product.supplier_code == "SUPPLIER_A"  # the job had none: kept
+
+
+def test_reimport_of_the_same_rows_is_all_unchanged(job, writer):
+    rows = stage(job, [{"ean": ean13(n), "name": f"P{n}", "price": Decimal("9.90"), "stock": n} for n in range(5)])
+    first = writer.upsert(rows, supplier_code="SUP")
+    second = writer.upsert(rows, supplier_code="SUP")
+    assert (first.created, second.unchanged, second.updated, second.created) == (5, 5, 0, 0)
+
+
+def test_price_equal_in_value_is_unchanged(job, writer):
+    ProductFactory(ean=ean13(1), name="P", price=Decimal("29.90"))
+    rows = stage(job, [{"ean": ean13(1), "price": Decimal("29.9")}])
+    assert writer.upsert(rows, supplier_code="").unchanged == 1

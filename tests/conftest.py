@@ -1,0 +1,132 @@
+"""Shared fixtures: API clients with real keys, sample files, and a real Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from pixee.apikeys import api_key_create
+
+from .factories import UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = Path(__file__).resolve().parent / "files"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _media_root(tmp_path_factory):
+    """Uploads go to a temporary MEDIA_ROOT, shared with the worker process."""
+    media = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = media
+    os.environ["MEDIA_ROOT"] = str(media)
+    yield media
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True)
+
+
+def _client_for(user) -> APIClient:
+    _, raw_key = api_key_create(user=user, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    """An API client authenticated with a (non-staff) user's Bearer key."""
+    return _client_for(user)
+
+
+@pytest.fixture
+def staff_api(staff_user) -> APIClient:
+    return _client_for(staff_user)
+
+
+@pytest.fixture
+def other_api(db) -> APIClient:
+    """Another non-staff user's client, for owner isolation."""
+    return _client_for(UserFactory())
+
+
+def _test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real ``celery worker`` process on the test database and the test broker.
+
+    Tests that use it must commit their data: mark them ``django_db(transaction=True)``.
+    """
+    from pixee.celery import app
+
+    with django_db_blocker.unblock():
+        app.control.purge()
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PIXEE_IMPORT_CHUNK_SIZE": str(settings.PIXEE_IMPORT_CHUNK_SIZE),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "pixee", "worker", "--loglevel", "INFO", "--concurrency", "2",
+         "--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"celery worker did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    process.log_path = log
+    yield process
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy; fail with ``message`` on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture
+def sample_file(tmp_path):
+    """Copy a file from tests/files into a temp dir and return its path."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copy(FILES / name, target)
+        return target
+
+    return copy
