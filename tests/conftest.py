@@ -91,9 +91,27 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         "PIXEE_IMPORT_CHUNK_SIZE": str(settings.PIXEE_IMPORT_CHUNK_SIZE),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "pixee", "worker", "--loglevel", "INFO", "--concurrency", "2",
-         "--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "pixee",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while "ready." not in log.read_text():

@@ -45,7 +45,8 @@ def test_missing_ean(raw):
 
 
 @pytest.mark.parametrize(
-    "raw", ["123ABC7890", "40063813339", "40063813339311", "14006381333931", "3.76E+12", 3.5, -4006381333931, True]
+    "raw",
+    ["123ABC7890", "40063813339", "40063813339311", "14006381333931", "3.76E+12", 3.5, -4006381333931, True],
 )
 def test_malformed_ean(raw):
     with pytest.raises(EanError, match=r"^EAN format invalid \(expected 13 digits\)$"):

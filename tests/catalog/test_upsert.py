@@ -50,7 +50,10 @@ def test_counts_created_updated_and_unchanged(job, writer):
     assert updated.price == Decimal("2.00")  # absent in the row: kept
     created = Product.objects.get(ean=ean13(3))
     assert (created.name, created.price, created.attributes, created.supplier_code) == (
-        "Brand new", Decimal("3.50"), {"color": "red"}, "SUP",
+        "Brand new",
+        Decimal("3.50"),
+        {"color": "red"},
+        "SUP",
     )
     assert created.brand == ""
 
@@ -67,7 +70,9 @@ def test_empty_fields_never_erase_and_attributes_merge(job, writer):
 
 
 def test_reimport_of_the_same_rows_is_all_unchanged(job, writer):
-    rows = stage(job, [{"ean": ean13(n), "name": f"P{n}", "price": Decimal("9.90"), "stock": n} for n in range(5)])
+    rows = stage(
+        job, [{"ean": ean13(n), "name": f"P{n}", "price": Decimal("9.90"), "stock": n} for n in range(5)]
+    )
     first = writer.upsert(rows, supplier_code="SUP")
     second = writer.upsert(rows, supplier_code="SUP")
     assert (first.created, second.unchanged, second.updated, second.created) == (5, 5, 0, 0)

@@ -1,0 +1,130 @@
+"""Outbound HTTP that cannot be pointed at our own network (SSRF guard).
+
+Webhook receivers and HTTP sources are URLs chosen by users. Every connection resolves the
+host, refuses it unless every address is public (no loopback, private, link-local, shared,
+reserved, multicast or unspecified address, IPv4-mapped IPv6 included), then connects to the
+very address it checked, so DNS cannot answer differently between check and connect. Redirects
+open new connections and are checked the same way. ``PIXEE_ALLOW_PRIVATE_NETWORK`` lifts it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+DEFAULT_TIMEOUT = (5, 30)  # connect, read (seconds)
+MAX_REDIRECTS = 5
+
+
+class BlockedAddress(OSError):
+    """The URL's host resolves to an address this service may not reach."""
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def resolve_checked(host: str, port: int) -> str:
+    """The address to connect to for ``host``, after checking every address it resolves to."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise BlockedAddress(f"The host {host!r} cannot be resolved ({exc.strerror}).") from None
+    addresses = [info[4][0] for info in infos]
+    if not settings.PIXEE_ALLOW_PRIVATE_NETWORK:
+        private = [a for a in addresses if not is_public(a)]
+        if private:
+            raise BlockedAddress(
+                f"The host {host!r} resolves to {private[0]}, a private or reserved address; "
+                "set PIXEE_ALLOW_PRIVATE_NETWORK=true to allow it."
+            )
+    return addresses[0]
+
+
+class _CheckedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        # urllib3 resolves ``_dns_host``; give it the address we checked (Host and SNI keep the name).
+        self._dns_host = resolve_checked(self.host, self.port)
+        return super()._new_conn()
+
+
+class _CheckedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        self._dns_host = resolve_checked(self.host, self.port)
+        return super()._new_conn()
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _CheckedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
+class GuardedSession(requests.Session):
+    def request(self, *args, **kwargs):
+        try:
+            return super().request(*args, **kwargs)
+        except requests.ConnectionError as exc:
+            # requests wraps the refusal in connection errors; give callers the reason itself.
+            blocked = _find_blocked(exc)
+            if blocked is not None:
+                raise blocked from None
+            raise
+
+
+def _find_blocked(exc: BaseException | None, depth: int = 0) -> BlockedAddress | None:
+    if exc is None or depth > 8:
+        return None
+    if isinstance(exc, BlockedAddress):
+        return exc
+    for inner in (*getattr(exc, "args", ()), getattr(exc, "reason", None), exc.__cause__, exc.__context__):
+        if isinstance(inner, BaseException) and (found := _find_blocked(inner, depth + 1)):
+            return found
+    return None
+
+
+def guarded_session() -> requests.Session:
+    """A ``requests.Session`` whose every connection goes through the address check.
+
+    Refusals raise ``BlockedAddress`` with a sentence naming the host and the address.
+    """
+    session = GuardedSession()
+    session.trust_env = False  # no proxy or .netrc from the environment can reroute us
+    session.max_redirects = MAX_REDIRECTS
+    adapter = _CheckedAdapter(max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class ResponseTooLarge(Exception):
+    """The response body exceeds the caller's limit."""
+
+
+def read_capped(response: requests.Response, max_bytes: int, *, truncate: bool = False) -> bytes:
+    """At most ``max_bytes`` of a streamed response's body; beyond: truncate or raise."""
+    body = bytearray()
+    for block in response.iter_content(chunk_size=65536):
+        body.extend(block)
+        if len(body) > max_bytes:
+            if truncate:
+                return bytes(body[:max_bytes])
+            raise ResponseTooLarge(f"The response is larger than {max_bytes} bytes.")
+    return bytes(body)
