@@ -40,7 +40,7 @@ def test_other_gtins_are_normalised_to_13_digits_with_a_warning(raw, expected, w
 
 @pytest.mark.parametrize("raw", [None, "", "   ", " - "])
 def test_missing_ean(raw):
-    with pytest.raises(EanError, match="^EAN missing$"):
+    with pytest.raises(EanError, match=r"^EAN missing$"):
         normalize_ean(raw)
 
 
@@ -55,5 +55,5 @@ def test_malformed_ean(raw):
 
 @pytest.mark.parametrize("raw", ["4006381333932", "012345678906", "96385075", 12345678906])
 def test_wrong_check_digit(raw):
-    with pytest.raises(EanError, match="^EAN check digit invalid$"):
+    with pytest.raises(EanError, match=r"^EAN check digit invalid$"):
         normalize_ean(raw)

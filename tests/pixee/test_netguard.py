@@ -39,7 +39,7 @@ def loopback_server():
         def do_GET(self):
             if self.path == "/redirect":
                 self.send_response(302)
-                self.send_header("Location", "http://127.0.0.1:%d/ok" % self.server.server_port)
+                self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/ok")
                 self.end_headers()
                 return
             self.send_response(200)
@@ -68,7 +68,7 @@ def test_loopback_in_any_spelling_is_refused(settings, loopback_server, host):
 
 def test_link_local_metadata_address_is_refused_without_connecting(settings):
     settings.PIXEE_ALLOW_PRIVATE_NETWORK = False
-    with pytest.raises(BlockedAddress, match="169.254.169.254"):
+    with pytest.raises(BlockedAddress, match=r"169\.254\.169\.254"):
         guarded_session().get("http://169.254.169.254/latest/meta-data/", timeout=1)
 
 
