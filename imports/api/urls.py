@@ -25,4 +25,9 @@ urlpatterns = [
         views.ImportJobPreviewView.as_view(),
         name="import-job-preview",
     ),
+    re_path(
+        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/errors\.csv$",
+        views.ImportJobErrorReportView.as_view(),
+        name="import-job-errors",
+    ),
 ]

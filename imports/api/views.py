@@ -1,6 +1,7 @@
 """Thin views: an input serializer validates, a service or selector acts, an output serializer answers."""
 
 from django.conf import settings
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response
 from pixee.errors import PayloadTooLarge
 
-from .. import selectors, services
+from .. import reports, selectors, services
 from ..models import ImportJob
 from . import serializers as s
 
@@ -126,3 +127,20 @@ class ImportJobPreviewView(APIView):
         job = _job(request, job_id)
         limit = _params(s.PreviewParamsSerializer, request)["limit"]
         return Response(selectors.import_job_preview(job=job, limit=limit))
+
+
+class ImportJobErrorReportView(APIView):
+    @extend_schema(
+        summary="Error report (CSV)",
+        responses={
+            (200, "text/csv"): OpenApiResponse(description="The rejected rows + row_number, field, message")
+        },
+    )
+    def get(self, request, job_id):
+        job = _job(request, job_id)
+        response = StreamingHttpResponse(
+            reports.error_report_csv(job=job), content_type="text/csv; charset=utf-8"
+        )
+        stem = job.file_name.rsplit(".", 1)[0].replace('"', "")
+        response["Content-Disposition"] = f'attachment; filename="{stem}-errors.csv"'
+        return response

@@ -1,0 +1,87 @@
+"""The error report: the rejected rows as the file had them, plus why each was rejected."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from itertools import groupby
+from typing import Any
+
+from pixee.errors import Conflict
+
+from .choices import LogLevel
+from .formats import reader_for
+from .models import ImportJob, ImportLog
+
+REPORT_COLUMNS = ("row_number", "field", "message")
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> str:
+    """The cell as text, with a leading apostrophe when a spreadsheet would take it as a formula."""
+    if value is None:
+        text = ""
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = (
+            json.dumps(value, ensure_ascii=False, default=str)
+            if isinstance(value, dict | list)
+            else str(value)
+        )
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def error_report_rows(*, job: ImportJob) -> Iterator[list[str]]:
+    """Header, then one line per rejected row in file order (fields and messages joined by "; ").
+
+    The header is the file's (for JSON and XML: the first record's keys).
+    """
+    errors = (
+        ImportLog.objects.filter(job=job, level=LogLevel.ERROR, row_number__isnull=False)
+        .order_by("row_number", "id")
+        .values_list("row_number", "field", "message")
+    )
+    by_row = groupby(errors.iterator(chunk_size=2000), key=lambda e: e[0])
+    pending = next(by_row, None)
+    with job.file.open("rb") as fileobj:
+        reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
+        columns = reader.columns()
+        yield [spreadsheet_safe(c) for c in (*columns, *REPORT_COLUMNS)]
+        if pending is None:
+            return
+        for raw in reader.rows():
+            # Both the file and the logs are in row order: walk them side by side.
+            if raw.number < pending[0]:
+                continue
+            number, entries = pending[0], list(pending[1])
+            fields = "; ".join(dict.fromkeys(e[1] for e in entries if e[1]))
+            messages = "; ".join(e[2] for e in entries)
+            cells = [spreadsheet_safe(raw.values.get(c)) for c in columns]
+            yield [*cells, str(number), spreadsheet_safe(fields), spreadsheet_safe(messages)]
+            pending = next(by_row, None)
+            if pending is None:
+                return
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def error_report_csv(*, job: ImportJob) -> Iterator[str]:
+    """The report as CSV text, to stream; starts with a BOM so Excel reads it as UTF-8."""
+    # Checked now, not on first iteration, so the API can still answer 409.
+    if not job.file:
+        raise Conflict(f"The job is {job.status} and its stored file was discarded: no error report.")
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        rows = error_report_rows(job=job)
+        yield "\ufeff" + writer.writerow(next(rows))
+        for row in rows:
+            yield writer.writerow(row)
+
+    return lines()
