@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from pixee.errors import PayloadTooLarge
 
@@ -156,6 +159,34 @@ def import_job_discard_data(*, job_id) -> None:
     if job.file:
         job.file.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(file="")
+
+
+def import_jobs_sweep() -> list[str]:
+    """Re-enqueue running jobs whose worker stopped proving it is alive; returns their ids.
+
+    Recovery then takes about PIXEE_JOB_HEARTBEAT_TIMEOUT plus the sweep interval, instead of the
+    broker's visibility timeout (an hour on Redis). The stale lease is dropped so the new run can
+    claim the job; a slow but live run then finds its lease gone at its next checkpoint and stops.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.PIXEE_JOB_HEARTBEAT_TIMEOUT)
+    candidates = ImportJob.objects.filter(status__in=state.RUNNING).filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, updated_at__lt=stale)
+    )
+    swept = []
+    for job_id, heartbeat in candidates.values_list("pk", "heartbeat_at"):
+        # Conditional on the heartbeat we saw, so a run that checkpoints meanwhile keeps its lease.
+        if ImportJob.objects.filter(pk=job_id, heartbeat_at=heartbeat).update(
+            lease_token=None, heartbeat_at=now
+        ):
+            pipeline.milestone(
+                job_id,
+                "No sign of life from the worker running this job: restarting it from its last checkpoint.",
+                level="warning",
+            )
+            tasks().run_import_job.delay(str(job_id))
+            swept.append(str(job_id))
+    return swept
 
 
 def _enqueue_run(job: ImportJob) -> None:

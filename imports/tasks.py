@@ -13,3 +13,8 @@ def run_import_job(job_id: str) -> None:
 @shared_task
 def discard_import_data(job_id: str) -> None:
     services.import_job_discard_data(job_id=job_id)
+
+
+@shared_task
+def sweep_stalled_jobs() -> list[str]:
+    return services.import_jobs_sweep()
