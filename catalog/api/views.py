@@ -12,6 +12,7 @@ from .serializers import ProductListParamsSerializer, ProductSerializer
 
 class ProductListView(APIView):
     @extend_schema(
+        operation_id="catalog_products_list",
         summary="List products",
         parameters=[ProductListParamsSerializer, PageParamsSerializer],
         responses=inline_serializer(
@@ -30,6 +31,6 @@ class ProductListView(APIView):
 
 
 class ProductDetailView(APIView):
-    @extend_schema(summary="Get a product", responses=ProductSerializer)
+    @extend_schema(operation_id="catalog_products_get", summary="Get a product", responses=ProductSerializer)
     def get(self, request, ean):
         return Response(ProductSerializer(get_object_or_404(Product, ean=ean)).data)

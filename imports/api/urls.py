@@ -11,9 +11,24 @@ urlpatterns = [
         name="import-job-detail",
     ),
     re_path(
-        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/(?P<action>pause|resume|cancel|confirm)/?$",
-        views.ImportJobActionView.as_view(),
-        name="import-job-action",
+        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/pause/?$",
+        views.ImportJobPauseView.as_view(),
+        name="import-job-pause",
+    ),
+    re_path(
+        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/resume/?$",
+        views.ImportJobResumeView.as_view(),
+        name="import-job-resume",
+    ),
+    re_path(
+        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/cancel/?$",
+        views.ImportJobCancelView.as_view(),
+        name="import-job-cancel",
+    ),
+    re_path(
+        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/confirm/?$",
+        views.ImportJobConfirmView.as_view(),
+        name="import-job-confirm",
     ),
     re_path(
         r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/logs/?$",

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -36,6 +36,7 @@ class ImportJobListCreateView(APIView):
         return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
+        operation_id="imports_jobs_list",
         summary="List imports",
         parameters=[s.ImportJobListParamsSerializer, PageParamsSerializer],
         responses=inline_serializer(
@@ -73,32 +74,40 @@ class ImportJobListCreateView(APIView):
 
 
 class ImportJobDetailView(APIView):
-    @extend_schema(summary="Get import status", responses=s.ImportJobSerializer)
+    @extend_schema(
+        operation_id="imports_jobs_get", summary="Get import status", responses=s.ImportJobSerializer
+    )
     def get(self, request, job_id):
         return Response(s.ImportJobSerializer(_job(request, job_id)).data)
 
 
-class ImportJobActionView(APIView):
-    """POST …/pause, …/resume, …/cancel, …/confirm."""
+class _ImportJobActionView(APIView):
+    """POST …/{action}: one subclass per action, so the schema documents each."""
 
-    action_service: dict = {
-        "pause": services.import_job_pause,
-        "resume": services.import_job_resume,
-        "cancel": services.import_job_cancel,
-        "confirm": services.import_job_confirm,
-    }
-
-    @extend_schema(
-        summary="Control a job",
-        request=None,
-        responses={
-            200: s.JobStatusSerializer,
-            409: OpenApiResponse(description="Not allowed in the job's status"),
-        },
-    )
-    def post(self, request, job_id, action):
-        job = self.action_service[action](job=_job(request, job_id))
+    def post(self, request, job_id):
+        job = self.service(job=_job(request, job_id))
         return Response(s.JobStatusSerializer(job).data)
+
+
+def _action_view(name: str, service, summary: str) -> type[APIView]:
+    view = type(f"ImportJob{name.title()}View", (_ImportJobActionView,), {"service": staticmethod(service)})
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"imports_jobs_{name}",
+            summary=summary,
+            request=None,
+            responses={
+                200: s.JobStatusSerializer,
+                409: OpenApiResponse(description="Not allowed in the job's status"),
+            },
+        )
+    )(view)
+
+
+ImportJobPauseView = _action_view("pause", services.import_job_pause, "Pause a running job")
+ImportJobResumeView = _action_view("resume", services.import_job_resume, "Resume a paused job")
+ImportJobCancelView = _action_view("cancel", services.import_job_cancel, "Cancel and discard the job")
+ImportJobConfirmView = _action_view("confirm", services.import_job_confirm, "Confirm a ready dry run")
 
 
 class ImportJobLogsView(APIView):
