@@ -28,6 +28,8 @@ MAX_LENGTHS = {
 MAX_PRICE = Decimal("9999999999.99")
 LOGGED_VALUE_CHARS = 500
 
+# The common case, read without the general parser: plain digits with up to two decimals.
+_PLAIN_PRICE = re.compile(r"\d{1,10}(?:\.\d{1,2})?")
 _CURRENCY = re.compile(r"(?i)(€|\$|£|¥|chf|euros?|eur|usd|gbp|ttc|ht)")
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 
@@ -72,6 +74,8 @@ def parse_price(value: Any) -> tuple[Decimal, str | None]:
 
     Returns the price and, when it had to be rounded to cents, a warning.
     """
+    if isinstance(value, str) and _PLAIN_PRICE.fullmatch(value):
+        return Decimal(value), None
     if isinstance(value, bool):
         raise ValueProblem("price unreadable (expected a number such as 29.99 or 29,99)")
     if isinstance(value, int | float | Decimal):
@@ -119,6 +123,8 @@ def _parse_price_text(text: str) -> Decimal:
 
 def parse_stock(value: Any) -> int:
     """A non-negative whole number: ``12``, ``"12"``, ``12.0``, ``"1 200"``."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
     problem = ValueProblem("stock must be a whole number of 0 or more")
     if isinstance(value, bool):
         raise problem
@@ -153,6 +159,8 @@ class RowValidator:
 
     def __init__(self, mapper: ColumnMapper):
         self.mapper = mapper
+        # column -> target, filled as columns appear; a plain dict lookup per cell in the hot loop.
+        self._targets: dict[str, str | None] = {}
 
     def validate(self, raw: RawRow) -> RowResult:
         result = RowResult(raw.number)
@@ -161,8 +169,12 @@ class RowValidator:
             return result
         fields: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
+        targets = self._targets
         for column, value in raw.values.items():
-            target = self.mapper.field_for(column)
+            try:
+                target = targets[column]
+            except KeyError:
+                target = targets[column] = self.mapper.field_for(column)
             if target == IGNORE:
                 continue
             if target is None:

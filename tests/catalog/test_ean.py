@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog.ean import EanError, normalize_ean
 
@@ -57,3 +59,15 @@ def test_malformed_ean(raw):
 def test_wrong_check_digit(raw):
     with pytest.raises(EanError, match=r"^EAN check digit invalid$"):
         normalize_ean(raw)
+
+
+@given(
+    st.sampled_from([8, 12, 13, 14]).flatmap(lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n))
+)
+@settings(max_examples=500)
+def test_fast_check_digit_agrees_with_python_stdnum(digits):
+    from stdnum import ean as stdnum_ean
+
+    from catalog.ean import gs1_check_digit_ok
+
+    assert gs1_check_digit_ok(digits) == stdnum_ean.is_valid(digits)
