@@ -7,6 +7,9 @@ PORT ?= 8000
 # make test runs against the real PostgreSQL and Redis on localhost.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pixee
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+# make bench has its own database (created if missing) and Redis db, apart from the tests'.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pixee_bench
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/11
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test test-fast bench lint format migrations services clean
@@ -34,8 +37,8 @@ test: venv services ## The whole suite on PostgreSQL + Redis, end-to-end tests i
 test-fast: venv services ## The suite without the slow end-to-end tests
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
-bench: venv services ## The benchmarks; figures go to var/bench/results.json
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m bench
+bench: venv services ## The benchmarks (BENCH_ROWS=100000 for a quick run); figures go to var/bench/results.json
+	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) $(BIN)/python -m bench
 
 lint: venv ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
