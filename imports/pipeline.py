@@ -16,7 +16,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from catalog.upsert import UpsertCounts, product_writer
@@ -303,7 +303,7 @@ def classify_staged(job: ImportJob) -> UpsertCounts:
     """What processing the job's staged rows would do to the catalog as it is now."""
     writer = product_writer()
     total = UpsertCounts()
-    for rows in _staged_chunks(job, after=0):
+    for _, rows in _staged_chunks(job, after=0):
         total += writer.classify(rows, supplier_code=job.supplier_code)
     return total
 
@@ -311,34 +311,41 @@ def classify_staged(job: ImportJob) -> UpsertCounts:
 # --- processing -------------------------------------------------------------------------------
 
 
-def _staged_chunks(job: ImportJob, *, after: int):
-    """Querysets of at most one chunk of staged rows each, in file order, after row ``after``."""
-    size = settings.PIXEE_IMPORT_CHUNK_SIZE
+def _staged_chunks(job: ImportJob, *, after: int) -> Iterator[tuple[int, QuerySet]]:
+    """(last row number, queryset) of each chunk of staged rows, in file order, after row ``after``."""
     staged = StagedRow.objects.filter(job_id=job.pk)
-    while True:
-        last = (
-            staged.filter(row_number__gt=after)
-            .order_by("row_number")
-            .values_list("row_number", flat=True)[size - 1 : size]
-            .first()
-        )
-        if last is None:
-            last = (
-                staged.filter(row_number__gt=after)
-                .order_by("-row_number")
-                .values_list("row_number", flat=True)
-                .first()
-            )
-            if last is None:
-                return
-        yield staged.filter(row_number__gt=after, row_number__lte=last)
+    for last in _chunk_ends(job, after=after, size=settings.PIXEE_IMPORT_CHUNK_SIZE):
+        yield last, staged.filter(row_number__gt=after, row_number__lte=last)
         after = last
+
+
+def _chunk_ends(job: ImportJob, *, after: int, size: int) -> list[int]:
+    """The row number ending each chunk of ``size`` staged rows after ``after``: one index scan.
+
+    Finding each end with ``ORDER BY row_number OFFSET size - 1`` instead made PostgreSQL, whose
+    statistics do not know yet that the job just staged a million rows, sort all the remaining
+    rows for every chunk: quadratic. The list holds one number per chunk.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT row_number FROM (
+                   SELECT row_number, ROW_NUMBER() OVER (ORDER BY row_number) AS position
+                   FROM imports_stagedrow WHERE job_id = %s AND row_number > %s
+               ) AS numbered WHERE position %% %s = 0 ORDER BY row_number""",
+            [_db_uuid(job.pk), after, size],
+        )
+        ends = [end for (end,) in cursor.fetchall()]
+        cursor.execute(
+            "SELECT max(row_number) FROM imports_stagedrow WHERE job_id = %s AND row_number > %s",
+            [_db_uuid(job.pk), ends[-1] if ends else after],
+        )
+        (last,) = cursor.fetchone()
+    return ends if last is None else [*ends, last]
 
 
 def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> None:
     writer = product_writer()
-    for rows in _staged_chunks(job, after=job.checkpoint_row):
-        last = rows.order_by("-row_number").values_list("row_number", flat=True).first()
+    for last, rows in _staged_chunks(job, after=job.checkpoint_row):
         with transaction.atomic():
             counts = writer.upsert(rows, supplier_code=job.supplier_code)
             _checkpoint(
