@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
@@ -40,7 +40,7 @@ def safe_file_name(name: str) -> str:
 
 def import_job_create(
     *,
-    user: AbstractBaseUser | None,
+    user: User | None,
     file: File,
     file_name: str | None = None,
     supplier_code: str = "",

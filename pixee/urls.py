@@ -3,7 +3,7 @@ from django.http import JsonResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-api_v1 = [
+api_v1: list = [
     path("", include("imports.api.urls")),
     path("", include("catalog.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, ClassVar
 
+from django.core.files import File
+
 # Safety limits shared by the formats (CONTRACT §3: breaking one is a critical error).
 MAX_FIELD_CHARS = 100_000
 MAX_COLUMNS = 1_000
@@ -35,7 +37,7 @@ class RowReader(ABC):
 
     file_type: ClassVar[str]
 
-    def __init__(self, fileobj: BinaryIO, size: int | None = None):
+    def __init__(self, fileobj: BinaryIO | File, size: int | None = None):
         self.fileobj = fileobj
         self.size = size if size is not None else _size_of(fileobj)
 
@@ -81,7 +83,7 @@ def file_type_from_name(file_name: str) -> str | None:
     return ext if ext in _REGISTRY else None
 
 
-def _size_of(fileobj: BinaryIO) -> int | None:
+def _size_of(fileobj: BinaryIO | File) -> int | None:
     try:
         position = fileobj.tell()
         fileobj.seek(0, os.SEEK_END)
