@@ -89,6 +89,8 @@ def _database_from_env() -> dict:
 
 
 DATABASES = {"default": _database_from_env()}
+# Throttling counts live here: share it (Redis) when several web processes serve the API.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
