@@ -12,6 +12,7 @@ from django.core.files import File
 from django.db import transaction
 
 from pixee.errors import PayloadTooLarge
+from webhooks.validators import check_endpoint_url
 
 from . import pipeline, state
 from .choices import ImportStatus
@@ -68,6 +69,11 @@ def import_job_create(
         mapping = validate_explicit_mapping(mapping or {})
     except ValueError as exc:
         raise UploadRejected("mapping", str(exc)) from None
+    if webhook_url:
+        try:
+            webhook_url = check_endpoint_url(webhook_url)
+        except ValueError as exc:
+            raise UploadRejected("webhook_url", str(exc)) from None
 
     job = ImportJob(
         created_by=user,

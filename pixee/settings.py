@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "catalog",
     "imports",
     "automations",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
