@@ -178,6 +178,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStatusEnum": "imports.choices.ImportStatus",
+        "WebhookDeliveryStatusEnum": "webhooks.choices.DeliveryStatus",
+    },
 }
 
 LOGGING = {

@@ -43,6 +43,7 @@ def _valid(serializer_class, request, **kwargs):
 class WebhookListCreateView(APIView):
     @extend_schema(
         summary="List webhooks",
+        operation_id="webhooks_list",
         parameters=[PageParamsSerializer],
         responses=inline_serializer(
             "WebhookPage", {"items": s.WebhookSerializer(many=True), "meta": serializers.DictField()}
@@ -59,6 +60,7 @@ class WebhookListCreateView(APIView):
 
     @extend_schema(
         summary="Create a webhook",
+        operation_id="webhooks_create",
         request=s.WebhookCreateInputSerializer,
         responses={201: s.WebhookCreatedSerializer},
     )
@@ -73,12 +75,13 @@ class WebhookListCreateView(APIView):
 
 
 class WebhookDetailView(APIView):
-    @extend_schema(summary="Get a webhook", responses=s.WebhookSerializer)
+    @extend_schema(summary="Get a webhook", operation_id="webhooks_retrieve", responses=s.WebhookSerializer)
     def get(self, request, webhook_id):
         return Response(s.WebhookSerializer(_subscription(request, webhook_id)).data)
 
     @extend_schema(
         summary="Change a webhook's events, or disable / re-enable it",
+        operation_id="webhooks_partial_update",
         request=s.WebhookUpdateInputSerializer,
         responses=s.WebhookSerializer,
     )
@@ -91,7 +94,7 @@ class WebhookDetailView(APIView):
             raise ValidationError({exc.field: [str(exc)]}) from None
         return Response(s.WebhookSerializer(subscription).data)
 
-    @extend_schema(summary="Delete a webhook", responses={204: None})
+    @extend_schema(summary="Delete a webhook", operation_id="webhooks_destroy", responses={204: None})
     def delete(self, request, webhook_id):
         services.webhook_subscription_delete(subscription=_subscription(request, webhook_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -100,6 +103,7 @@ class WebhookDetailView(APIView):
 class WebhookDeliveryListView(APIView):
     @extend_schema(
         summary="List a webhook's deliveries",
+        operation_id="webhooks_deliveries_list",
         parameters=[s.DeliveryListParamsSerializer, PageParamsSerializer],
         responses=inline_serializer(
             "WebhookDeliveryPage",
@@ -117,7 +121,11 @@ class WebhookDeliveryListView(APIView):
 
 
 class WebhookDeliveryDetailView(APIView):
-    @extend_schema(summary="Get a delivery with its attempts", responses=s.WebhookDeliverySerializer)
+    @extend_schema(
+        summary="Get a delivery with its attempts",
+        operation_id="webhooks_deliveries_retrieve",
+        responses=s.WebhookDeliverySerializer,
+    )
     def get(self, request, webhook_id, delivery_id):
         return Response(s.WebhookDeliverySerializer(_delivery(request, webhook_id, delivery_id)).data)
 
@@ -125,6 +133,7 @@ class WebhookDeliveryDetailView(APIView):
 class WebhookRedeliverView(APIView):
     @extend_schema(
         summary="Redeliver",
+        operation_id="webhooks_deliveries_redeliver",
         description="Send a delivered or failed delivery once more (same id and payload, freshly signed).",
         request=None,
         responses={
