@@ -6,6 +6,40 @@ from pixee.errors import Conflict
 from . import services
 from .models import WebhookAttempt, WebhookEvent, WebhookSubscription
 
+SUBSCRIPTION_FIELDS = (
+    "id",
+    "created_by",
+    "url",
+    "events",
+    "is_active",
+    "disabled_reason",
+    "disabled_at",
+    "failing_since",
+    "created_at",
+)
+ATTEMPT_FIELDS = (
+    "number",
+    "manual",
+    "created_at",
+    "status_code",
+    "duration_ms",
+    "error",
+    "response_body",
+)
+DELIVERY_FIELDS = (
+    "id",
+    "type",
+    "status",
+    "url",
+    "subscription",
+    "job",
+    "attempt_count",
+    "next_attempt_at",
+    "delivered_at",
+    "created_at",
+    "payload",
+)
+
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
@@ -13,18 +47,8 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["url", "created_by__username", "id"]
     # The secret is never shown, not even encrypted: it was given once, at creation.
-    fields = [
-        "id",
-        "created_by",
-        "url",
-        "events",
-        "is_active",
-        "disabled_reason",
-        "disabled_at",
-        "failing_since",
-        "created_at",
-    ]
-    readonly_fields = fields
+    fields = SUBSCRIPTION_FIELDS
+    readonly_fields = SUBSCRIPTION_FIELDS
     actions = ["enable", "disable"]
 
     def has_add_permission(self, request):
@@ -50,8 +74,8 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
-    fields = ["number", "manual", "created_at", "status_code", "duration_ms", "error", "response_body"]
-    readonly_fields = fields
+    fields = ATTEMPT_FIELDS
+    readonly_fields = ATTEMPT_FIELDS
     extra = 0
     can_delete = False
 
@@ -68,20 +92,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["id", "url", "subscription__id", "job__id"]
     date_hierarchy = "created_at"
     list_select_related = ["subscription", "job"]
-    fields = [
-        "id",
-        "type",
-        "status",
-        "url",
-        "subscription",
-        "job",
-        "attempt_count",
-        "next_attempt_at",
-        "delivered_at",
-        "created_at",
-        "payload",
-    ]
-    readonly_fields = fields
+    fields = DELIVERY_FIELDS
+    readonly_fields = DELIVERY_FIELDS
     inlines = [WebhookAttemptInline]
     actions = ["redeliver"]
 

@@ -74,7 +74,7 @@ class WebhookEvent(models.Model):
 
     @property
     def secret(self) -> str:
-        if self.subscription_id is not None:
+        if self.subscription is not None:
             return self.subscription.secret
         return self.job.webhook_secret if self.job is not None else ""
 

@@ -77,7 +77,7 @@ def webhook_subscription_create(
     except ValueError as exc:
         raise SubscriptionRejected("url", str(exc)) from None
     return WebhookSubscription.objects.create(
-        created_by=user,
+        created_by_id=user.pk,
         url=url,
         events=_checked_events(events),
         secret=secrets.token_urlsafe(32),

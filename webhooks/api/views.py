@@ -1,5 +1,7 @@
 """Thin views: an input serializer validates, a service or selector acts, an output serializer answers."""
 
+from typing import cast
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -15,7 +17,9 @@ from . import serializers as s
 
 
 def _subscription(request, webhook_id) -> WebhookSubscription:
-    return get_owned_or_404(WebhookSubscription.objects.all(), request, pk=webhook_id)
+    return cast(
+        WebhookSubscription, get_owned_or_404(WebhookSubscription.objects.all(), request, pk=webhook_id)
+    )
 
 
 def _delivery(request, webhook_id, delivery_id) -> WebhookEvent:
