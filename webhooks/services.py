@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
+from imports.api.serializers import ImportJobSerializer
 from imports.choices import ImportStatus
 from imports.models import ImportJob
 from pixee.crypto import DecryptionError
@@ -91,18 +92,24 @@ def webhook_subscription_update(
     *, subscription: WebhookSubscription, is_active: bool | None = None, events: list[str] | None = None
 ) -> WebhookSubscription:
     """Change the events, or enable/disable; re-enabling forgets the past failures."""
+    changed = []
     if events is not None:
         subscription.events = _checked_events(events)
+        changed.append("events")
     if is_active is True and not subscription.is_active:
         subscription.is_active = True
         subscription.disabled_at = None
         subscription.disabled_reason = ""
         subscription.failing_since = None
+        changed += ["is_active", "disabled_at", "disabled_reason", "failing_since"]
     elif is_active is False and subscription.is_active:
         subscription.is_active = False
         subscription.disabled_at = timezone.now()
-        subscription.disabled_reason = "Disabled by its owner."
-    subscription.save()
+        subscription.disabled_reason = "Disabled on request."
+        changed += ["is_active", "disabled_at", "disabled_reason"]
+    # Only these columns: deliveries update failing_since concurrently.
+    if changed:
+        subscription.save(update_fields=changed)
     return subscription
 
 
@@ -171,8 +178,6 @@ def webhook_events_create(
 
 def webhook_events_create_for_job(*, job_id, status: str) -> list[WebhookEvent]:
     """The ``import.<status>`` event, with the job as ``GET /imports/jobs/{id}`` shows it."""
-    from imports.api.serializers import ImportJobSerializer
-
     event_type = JOB_STATUS_EVENTS.get(ImportStatus(status))
     job = ImportJob.objects.filter(pk=job_id).first()
     if event_type is None or job is None:
