@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pixee.errors import PayloadTooLarge
+from webhooks.validators import check_endpoint_url
 
 from . import pipeline, state
 from .choices import ImportStatus
@@ -71,6 +72,11 @@ def import_job_create(
         mapping = validate_explicit_mapping(mapping or {})
     except ValueError as exc:
         raise UploadRejected("mapping", str(exc)) from None
+    if webhook_url:
+        try:
+            webhook_url = check_endpoint_url(webhook_url)
+        except ValueError as exc:
+            raise UploadRejected("webhook_url", str(exc)) from None
 
     job = ImportJob(
         created_by=user,

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "catalog",
     "imports",
     "automations",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +185,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStatusEnum": "imports.choices.ImportStatus",
+        "WebhookDeliveryStatusEnum": "webhooks.choices.DeliveryStatus",
+    },
 }
 
 LOGGING = {
