@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('imports', '0002_encrypt_webhook_secret'),
+        ('imports', '0003_encrypt_webhook_secret'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
