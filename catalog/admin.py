@@ -1,6 +1,7 @@
 """The catalog in the admin: look products up; imports are what write them."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.utils.html import format_html
 
 from pixee.adminsite import json_block
@@ -20,9 +21,9 @@ class ProductAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("ean", "name", "price", "brand", "category", "stock", "sku", "supplier_code")}),
         ("Content", {"fields": ("description", "image_link", "attributes_json")}),
-        ("History", {"fields": ("created_at", "updated_at")}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
     )
-    readonly_fields = tuple(f for _, options in fieldsets for f in options["fields"])
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     def has_add_permission(self, request):
         # Products come from imports (file → validation → upsert); a hand-made one would skip all of it.

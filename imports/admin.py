@@ -7,17 +7,19 @@ import uuid
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
-from pixee.adminsite import ServiceAddViewMixin, json_block
+from pixee.adminsite import ServiceAddModelAdmin, json_block
 from pixee.errors import Conflict, PayloadTooLarge
 
 from . import selectors, services, state
@@ -78,24 +80,22 @@ class ImportJobUploadForm(forms.Form):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(ServiceAddViewMixin, admin.ModelAdmin):
+class ImportJobAdmin(ServiceAddModelAdmin):
     add_form_class = ImportJobUploadForm
     add_form_template = "admin/imports/importjob/add_form.html"
     change_form_template = "admin/imports/importjob/change_form.html"
 
     list_display = (
-        "file_name",
+        "job",
         "status_badge",
         "progress_bar",
         "supplier_code",
-        "dry_run",
         "rows",
         "created",
         "updated",
         "unchanged",
         "failed",
-        "created_by",
-        "created_at",
+        "uploaded",
     )
     list_filter = ("status", "supplier_code", "created_at", "dry_run", "file_type")
     search_fields = ("file_name", "supplier_code")
@@ -139,7 +139,7 @@ class ImportJobAdmin(ServiceAddViewMixin, admin.ModelAdmin):
         ),
     )
     # Every field is written by services and the worker: the detail page only shows them.
-    readonly_fields = tuple(f for _, options in fieldsets for f in options["fields"])
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     class Media:
         js = ("pixee/import_job.js",)
@@ -168,6 +168,20 @@ class ImportJobAdmin(ServiceAddViewMixin, admin.ModelAdmin):
             queryset |= self.model.objects.filter(pk=job_id)
         return queryset, may_have_duplicates
 
+    @admin.display(description="File", ordering="file_name")
+    def job(self, job: ImportJob):
+        if job.dry_run:
+            return format_html('{} <span class="pixee-tag">dry run</span>', job.file_name)
+        return job.file_name
+
+    @admin.display(description="Uploaded", ordering="created_at")
+    def uploaded(self, job: ImportJob):
+        return format_html(
+            '<span class="nowrap" title="by {}">{}</span>',
+            job.created_by or "—",
+            date_format(localtime(job.created_at), "Y-m-d H:i"),
+        )
+
     @admin.display(description="Status", ordering="status")
     def status_badge(self, job: ImportJob):
         return render_to_string("admin/imports/importjob/_status_badge.html", {"job": job})
@@ -178,7 +192,7 @@ class ImportJobAdmin(ServiceAddViewMixin, admin.ModelAdmin):
 
     @admin.display(description="Rows", ordering="total_rows")
     def rows(self, job: ImportJob):
-        return _live(job, "total_rows", "—" if job.total_rows is None else job.total_rows)
+        return _live(job, "total_rows", job.total_rows)
 
     @admin.display(description="Created", ordering="products_created")
     def created(self, job: ImportJob):
@@ -320,9 +334,12 @@ class ImportJobAdmin(ServiceAddViewMixin, admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:imports_importjob_change", args=[job.pk]))
 
 
-def _live(job: ImportJob, field: str, value, css: str = "") -> str:
+def _live(job: ImportJob, field: str, value: int | None, css: str = "") -> str:
     """A counter cell that import_job.js keeps up to date while the job runs."""
-    return format_html('<span class="{}" data-job="{}" data-field="{}">{}</span>', css, job.pk, field, value)
+    shown = "—" if value is None else number_format(value, force_grouping=True)
+    return format_html(
+        '<span class="pixee-count {}" data-job="{}" data-field="{}">{}</span>', css, job.pk, field, shown
+    )
 
 
 def _as_uuid(text: str) -> uuid.UUID | None:

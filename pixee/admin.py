@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
-from .adminsite import ServiceAddViewMixin
+from .adminsite import ServiceAddModelAdmin
 from .apikeys import KEY_PREFIX, api_key_create, api_key_revoke
 from .models import ApiKey
 
@@ -44,7 +44,7 @@ class KeyStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ServiceAddViewMixin, admin.ModelAdmin):
+class ApiKeyAdmin(ServiceAddModelAdmin):
     add_form_class = ApiKeyCreateForm
     add_form_template = "admin/pixee/apikey/add_form.html"
     list_display = ("name", "key_prefix", "user", "created_at", "last_used_at", "state", "revoked_at")

@@ -26,6 +26,9 @@ class PixeeAdminSite(admin.AdminSite):
     index_title = "Operations"
     # There is no public site to "view": the admin links to the API docs instead (base_site.html).
     site_url = None
+    # Job and product lists are wide tables; the app sidebar would squeeze them on a laptop screen.
+    enable_nav_sidebar = False
+    empty_value_display = "—"
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
@@ -39,8 +42,8 @@ class PixeeAdminConfig(AdminConfig):
     default_site = "pixee.adminsite.PixeeAdminSite"
 
 
-class ServiceAddViewMixin:
-    """An add view whose form hands its data to a service instead of saving a ModelForm.
+class ServiceAddModelAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose add form hands its data to a service instead of saving a ModelForm.
 
     The admin's own add view saves ``form.instance``; our writes go through services, which may
     still refuse the input after the form validated it. ``create_from_form`` calls the service and
@@ -48,14 +51,12 @@ class ServiceAddViewMixin:
     """
 
     add_form_class: type[forms.Form]
-    add_fieldsets: list[tuple[str | None, dict[str, Any]]] | None = None
 
     def create_from_form(self, request: HttpRequest, form: forms.Form) -> HttpResponse | None:
         raise NotImplementedError
 
     def add_view(self, request, form_url="", extra_context=None):
-        model_admin: admin.ModelAdmin = self  # type: ignore[assignment]
-        if not model_admin.has_add_permission(request):
+        if not self.has_add_permission(request):
             raise PermissionDenied
         if request.method == "POST":
             form = self.add_form_class(request.POST, request.FILES)
@@ -64,27 +65,26 @@ class ServiceAddViewMixin:
                 if response is not None:
                     return response
         else:
-            form = self.add_form_class(initial=model_admin.get_changeform_initial_data(request))
-        fieldsets = self.add_fieldsets or [(None, {"fields": list(form.fields)})]
-        admin_form = helpers.AdminForm(form, fieldsets, {}, model_admin=model_admin)
+            form = self.add_form_class(initial=self.get_changeform_initial_data(request))
+        admin_form = helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self)
         context = {
-            **model_admin.admin_site.each_context(request),
-            "title": f"Add {model_admin.opts.verbose_name}",
+            **self.admin_site.each_context(request),
+            "title": f"Add {self.opts.verbose_name}",
             "adminform": admin_form,
             "object_id": None,
             "original": None,
             "is_popup": IS_POPUP_VAR in request.POST or IS_POPUP_VAR in request.GET,
             "to_field": None,
-            "media": model_admin.media + admin_form.media,
+            "media": self.media + admin_form.media,
             "inline_admin_formsets": [],
             "errors": helpers.AdminErrorList(form, []),
-            "preserved_filters": model_admin.get_preserved_filters(request),
+            "preserved_filters": self.get_preserved_filters(request),
             # One object per form: "save and add another" and "continue editing" make no sense here.
             "show_save_and_add_another": False,
             "show_save_and_continue": False,
             **(extra_context or {}),
         }
-        return model_admin.render_change_form(request, context, add=True, form_url=form_url)
+        return self.render_change_form(request, context, add=True, form_url=form_url)
 
 
 def json_block(value: Any) -> str:

@@ -6,6 +6,11 @@
   const MAX_FAILURES = 5;
   const COUNTERS = ["total_rows", "processed_rows", "products_created", "products_updated", "products_unchanged", "failed_rows"];
 
+  // Grouped like the server renders them ("250,000" in English).
+  function formatCount(value) {
+    return value === null ? "—" : Number(value).toLocaleString(document.documentElement.lang || undefined);
+  }
+
   function setStatus(el, job) {
     el.className = el.className.replace(/pixee-badge--\w+/, "pixee-badge--" + job.status);
     el.dataset.status = job.status;
@@ -25,7 +30,7 @@
       const field = el.dataset.field;
       if (field === "status") setStatus(el, job);
       else if (field === "progress") setProgress(el, job);
-      else if (COUNTERS.includes(field)) el.textContent = job[field] === null ? "—" : job[field];
+      else if (COUNTERS.includes(field)) el.textContent = formatCount(job[field]);
     });
   }
 

@@ -126,18 +126,36 @@ def test_pause_resume_and_cancel_buttons_follow_the_job(page, operator, shoot):
         failed_rows=300,
         created_by=operator,
     )
+    for status, fields in [
+        (ImportStatus.PENDING, {}),
+        (ImportStatus.ANALYZING, {"analyzed_fraction": 0.4}),
+        (
+            ImportStatus.READY,
+            {"dry_run": True, "total_rows": 1_200, "products_created": 1_150, "failed_rows": 50},
+        ),
+        (ImportStatus.PAUSED, {"total_rows": 9_000, "processed_rows": 3_000, "products_updated": 3_000}),
+        (ImportStatus.FAILED, {"error_summary": "No column maps to ean."}),
+    ]:
+        ImportJob.objects.create(file_name=f"{status}.csv", file_type="csv", status=status, **fields)
     log_in(page, operator)
+    page.goto(reverse("admin:imports_importjob_changelist"))
+    expect(page.locator("#result_list tbody tr")).to_have_count(6)
+    for status in ("pending", "analyzing", "ready", "processing", "paused", "failed"):
+        expect(page.locator(f"#result_list .pixee-badge--{status}")).to_have_count(1)
+    shoot(page, "09-job-list-states")
+
     page.goto(reverse("admin:imports_importjob_change", args=[job.pk]))
     buttons = page.locator(".pixee-actions button")
     expect(buttons).to_have_text(["Pause", "Cancel"])
     expect(page.locator("#pixee-job .pixee-progress__label")).to_have_text("70%")
+    expect(page.locator('#pixee-job [data-field="total_rows"]')).to_have_text("250,000")
     expect(page.locator(".pixee-live")).to_be_visible()
-    shoot(page, "09-job-processing")
+    shoot(page, "10-job-processing")
 
     page.click("button.pixee-button--pause")
     expect(page.locator("#pixee-job .pixee-badge")).to_have_text("Paused")
     expect(buttons).to_have_text(["Resume", "Cancel"])
-    shoot(page, "10-job-paused")
+    shoot(page, "11-job-paused")
 
     page.once("dialog", lambda dialog: dialog.dismiss())  # "Cancel this import?" → no
     page.click("button.pixee-button--cancel")
@@ -146,7 +164,7 @@ def test_pause_resume_and_cancel_buttons_follow_the_job(page, operator, shoot):
     page.click("button.pixee-button--cancel")
     expect(page.locator("#pixee-job .pixee-badge")).to_have_text("Cancelled")
     expect(buttons).to_have_count(0)
-    shoot(page, "11-job-cancelled")
+    shoot(page, "12-job-cancelled")
     job.refresh_from_db()
     assert job.status == ImportStatus.CANCELLED
 
@@ -157,11 +175,11 @@ def test_staff_creates_an_api_key_sees_it_once_and_revokes_it(page, operator, sh
     page.goto(reverse("admin:pixee_apikey_add"))
     page.select_option("#id_user", label="erp-sync")
     page.fill("#id_name", "ERP nightly sync")
-    shoot(page, "12-api-key-form")
+    shoot(page, "13-api-key-form")
     page.click("input[name=_save]")
     raw_key = page.locator("#raw-key").input_value()
     assert raw_key.startswith("pxk_")
-    shoot(page, "13-api-key-created")
+    shoot(page, "14-api-key-created")
 
     page.click("text=Done")
     expect(page.locator("#result_list")).not_to_contain_text(raw_key)
@@ -171,4 +189,4 @@ def test_staff_creates_an_api_key_sees_it_once_and_revokes_it(page, operator, sh
     page.click("button[name=index]")
     expect(page.locator(".messagelist")).to_contain_text("Revoked 1 API key.")
     expect(page.locator("#result_list tbody tr .pixee-badge")).to_have_text("Revoked")
-    shoot(page, "14-api-keys")
+    shoot(page, "15-api-keys")
