@@ -46,7 +46,7 @@ class ImportJobUploadForm(forms.Form):
     """What an operator gives to start an import; the service makes the remaining checks."""
 
     file = forms.FileField(
-        help_text="CSV, Excel (.xlsx), JSON or XML.",
+        help_text="Accepted: " + ", ".join(f".{t}" for t in supported_types()) + ".",
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(f".{t}" for t in supported_types())}),
     )
     supplier_code = forms.CharField(

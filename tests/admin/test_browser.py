@@ -90,6 +90,9 @@ def test_operator_uploads_a_dry_run_previews_it_and_confirms_it(
     expect(page.locator(".pixee-actions button")).to_have_count(0)
     expect(page.locator(".pixee-logs")).to_contain_text("Import completed")
     shoot(page, "05-job-completed")
+    page.emulate_media(color_scheme="dark")  # the admin follows the system's theme
+    shoot(page, "05-job-completed-dark")
+    page.emulate_media(color_scheme="light")
     assert Product.objects.filter(supplier_code="ACME").count() == 4
 
     page.click(".pixee-logs .pixee-filter >> text=Error")
