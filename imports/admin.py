@@ -161,12 +161,11 @@ class ImportJobAdmin(ServiceAddModelAdmin):
     # --- list ------------------------------------------------------------------------------------
 
     def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        # A pasted job id finds its job; matching ids by substring would scan the whole table.
+        # A pasted job id finds its job by primary key (a substring match on ids would scan the table).
         job_id = _as_uuid(search_term.strip())
         if job_id is not None:
-            queryset |= self.model.objects.filter(pk=job_id)
-        return queryset, may_have_duplicates
+            return queryset.filter(pk=job_id), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="File", ordering="file_name")
     def job(self, job: ImportJob):
