@@ -20,10 +20,11 @@ from django.utils import timezone
 
 from .models import Product
 
-TEXT_FIELDS = ("name", "brand", "category", "description", "image_url", "sku")
+# What a staged row carries besides its EAN, in display order; supplier_code comes from the job.
+PRODUCT_FIELDS = ("name", "price", "brand", "category", "description", "stock", "image_url", "sku", "attributes")
+# NULL means "absent" for these; for text fields "" means absent too.
 VALUE_FIELDS = ("price", "stock")
-# What a staged row carries besides its EAN; supplier_code comes from the job instead.
-PRODUCT_FIELDS = TEXT_FIELDS + VALUE_FIELDS + ("attributes",)
+TEXT_FIELDS = tuple(f for f in PRODUCT_FIELDS if f not in (*VALUE_FIELDS, "attributes"))
 WRITTEN_FIELDS = (*PRODUCT_FIELDS, "supplier_code")
 
 
