@@ -161,10 +161,15 @@ class PostgresProductWriter:
         source, params = self._source(rows, supplier_code)
         merged, current = self._merged("EXCLUDED")
         columns = ", ".join(WRITTEN_FIELDS)
+        # One expression per WRITTEN_FIELDS column, in that order: absent text is "", absent
+        # attributes {}, absent price or stock NULL.
         inserted = ", ".join(
-            [f"COALESCE(s.{f}, '')" for f in TEXT_FIELDS]
-            + [f"s.{f}" for f in VALUE_FIELDS]
-            + ["COALESCE(s.attributes, '{}'::jsonb)", "s.supplier_code"]
+            f"s.{f}"
+            if f in VALUE_FIELDS or f == "supplier_code"
+            else "COALESCE(s.attributes, '{}'::jsonb)"
+            if f == "attributes"
+            else f"COALESCE(s.{f}, '')"
+            for f in WRITTEN_FIELDS
         )
         assignments = ", ".join(
             [f"{f} = COALESCE(NULLIF(EXCLUDED.{f}, ''), p.{f})" for f in (*TEXT_FIELDS, "supplier_code")]
