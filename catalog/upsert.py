@@ -21,7 +21,17 @@ from django.utils import timezone
 from .models import Product
 
 # What a staged row carries besides its EAN, in display order; supplier_code comes from the job.
-PRODUCT_FIELDS = ("name", "price", "brand", "category", "description", "stock", "image_url", "sku", "attributes")
+PRODUCT_FIELDS = (
+    "name",
+    "price",
+    "brand",
+    "category",
+    "description",
+    "stock",
+    "image_url",
+    "sku",
+    "attributes",
+)
 # NULL means "absent" for these; for text fields "" means absent too.
 VALUE_FIELDS = ("price", "stock")
 TEXT_FIELDS = tuple(f for f in PRODUCT_FIELDS if f not in (*VALUE_FIELDS, "attributes"))

@@ -188,6 +188,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "PREPROCESSING_HOOKS": ["pixee.schema.strip_trailing_slashes"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pixee.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ImportStatusEnum": "imports.choices.ImportStatus",
         "WebhookDeliveryStatusEnum": "webhooks.choices.DeliveryStatus",
