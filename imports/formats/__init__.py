@@ -1,6 +1,6 @@
 """File formats: one module each, registered by file type. Importing this package loads them all."""
 
-from . import csv, json, xlsx  # noqa: F401  (each registers itself)
+from . import csv, json, xlsx, xml  # noqa: F401  (each registers itself)
 from .base import (
     FormatError,
     RawRow,
