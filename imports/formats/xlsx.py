@@ -40,6 +40,9 @@ MAX_UNCOMPRESSED_BYTES = 4 << 30
 # repeated bytes may legitimately have a high ratio without being able to hurt anyone.
 MAX_RATIO = 100
 RATIO_EXEMPT_BYTES = 1 << 20
+# openpyxl streams the sheet but holds the shared strings table (the text of every cell, for
+# files written by Excel or LibreOffice) in memory: this bounds that table, about 1 GB of RAM.
+MAX_SHARED_STRINGS_BYTES = 256 << 20
 
 # openpyxl warns about workbook features it does not model (data validation, conditional
 # formats, missing default style); none of them changes the cell values we read.
@@ -170,6 +173,11 @@ class XlsxReader(RowReader):
                 raise FormatError(
                     f"The workbook's part '{name}' inflates {entry.file_size // max(entry.compress_size, 1)} "
                     f"times (at most {MAX_RATIO} is accepted): it looks like a zip bomb."
+                )
+            if name.lower().endswith("sharedstrings.xml") and entry.file_size > MAX_SHARED_STRINGS_BYTES:
+                raise FormatError(
+                    f"The workbook's shared text table inflates to {entry.file_size} bytes; at most "
+                    f"{MAX_SHARED_STRINGS_BYTES} are accepted, as it is held in memory (export it as CSV)."
                 )
             names.add(posixpath.normpath(name).lower())
         if total > MAX_UNCOMPRESSED_BYTES:

@@ -221,6 +221,13 @@ def test_too_much_inflated_data_is_refused(monkeypatch):
         read(sample("catalog_fr.xlsx"))
 
 
+def test_a_shared_text_table_too_big_for_memory_is_refused(monkeypatch):
+    monkeypatch.setattr(xlsx_module, "MAX_SHARED_STRINGS_BYTES", 100)
+    expected = r"^The workbook's shared text table inflates to \d+ bytes; at most 100 "
+    with pytest.raises(FormatError, match=expected):
+        read(sample("die_books.xlsx"))
+
+
 @pytest.mark.parametrize("name", ["../../etc/cron.d/evil", "/etc/passwd", "xl/../../evil.xml", "C:\\evil"])
 def test_unsafe_entry_paths_are_refused(name):
     with pytest.raises(FormatError, match=r"^The workbook contains an unsafe file path"):
