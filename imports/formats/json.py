@@ -305,12 +305,13 @@ def _encoding(head: bytes) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     nuls = tuple(b == 0 for b in head[:4])
-    return {
+    patterns: dict[tuple[bool, ...], str] = {
         (True, True, True, False): "utf-32-be",
         (False, True, True, True): "utf-32-le",
         (True, False, True, False): "utf-16-be",
         (False, True, False, True): "utf-16-le",
-    }.get(nuls, "utf-8")
+    }
+    return patterns.get(nuls, "utf-8")
 
 
 def _decoded_head(head: bytes) -> str:

@@ -11,6 +11,7 @@ saved with the file (a file written by a library that computes nothing has none:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import posixpath
 import re
 import warnings
@@ -30,6 +31,8 @@ from .base import (
     name_content,
     register,
 )
+
+logger = logging.getLogger(__name__)
 
 # Zip-bomb limits, checked on the archive's directory before anything is inflated. Python's
 # zipfile never inflates an entry past the size its directory declares (it fails the CRC
@@ -72,6 +75,9 @@ class XlsxReader(RowReader):
 
     file_type = "xlsx"
 
+    _header: list[str]
+    _cells: Iterator[tuple[Any, ...]]
+
     @classmethod
     def content_mismatch(cls, head: bytes) -> str | None:
         if head.startswith(b"PK\x03\x04"):
@@ -102,6 +108,7 @@ class XlsxReader(RowReader):
         except FormatError:
             raise
         except _CORRUPT as exc:
+            logger.info("unreadable workbook row %s", self._number, exc_info=True)
             raise FormatError(
                 f"The workbook is corrupt: its first sheet cannot be read after row {self._number} ({exc})."
             ) from None
@@ -144,6 +151,7 @@ class XlsxReader(RowReader):
             raise
         except _CORRUPT as exc:
             self._close()
+            logger.info("unreadable workbook sheet", exc_info=True)
             raise FormatError(f"The workbook is corrupt: its first sheet cannot be read ({exc}).") from None
 
     def _check_archive(self) -> None:
@@ -196,6 +204,7 @@ class XlsxReader(RowReader):
         try:
             return load_workbook(self.fileobj, read_only=True, data_only=True, keep_links=False)
         except _CORRUPT as exc:
+            logger.info("unreadable workbook", exc_info=True)
             raise FormatError(f"The workbook is corrupt and cannot be opened ({exc}).") from None
 
     def _read_header(self) -> list[str]:

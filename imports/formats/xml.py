@@ -155,7 +155,7 @@ class XmlReader(RowReader):
     def _records_from(self, events) -> Iterator[RawRow]:
         depth = 0
         elements = 0
-        root = None
+        root: Any = None  # set by the first start event, before any record ends
         for event, element in events:
             if event == "start":
                 depth += 1
