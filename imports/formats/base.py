@@ -186,12 +186,14 @@ class Utf8Stream(io.RawIOBase):
 
     The JSON and XML parsers want UTF-8 bytes; this hands them other encodings without decoding
     the whole file first. ``rewrite_first`` may edit the first decoded block (XML declarations).
-    Decoding errors surface as ``UnicodeDecodeError`` from ``read``.
+    Bytes that are not valid in ``encoding`` raise a FormatError naming where they are.
     """
 
     def __init__(self, raw: BinaryIO, encoding: str, *, rewrite_first=None, block: int = 65536):
         self._raw = raw
+        self._encoding = encoding
         self._decoder = codecs.getincrementaldecoder(encoding)()
+        self._offset = 0  # bytes of ``raw`` decoded so far
         self._rewrite_first = rewrite_first
         self._block = block
         self._pending = b""
@@ -203,7 +205,14 @@ class Utf8Stream(io.RawIOBase):
     def readinto(self, buffer) -> int:
         while not self._pending and not self._done:
             data = self._raw.read(self._block)
-            text = self._decoder.decode(data, final=not data)
+            try:
+                text = self._decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                raise FormatError(
+                    f"The file is not valid {self._encoding} text near byte {self._offset + exc.start} "
+                    f"({exc.reason})."
+                ) from None
+            self._offset += len(data)
             self._done = not data
             if self._rewrite_first is not None and (text or self._done):
                 text, self._rewrite_first = self._rewrite_first(text), None

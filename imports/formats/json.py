@@ -136,13 +136,10 @@ class JsonReader(RowReader):
     def _read(self, stream) -> Iterator[RawRow]:
         from ijson import JSONError
 
-        events = iter(_backend().basic_parse(stream, buf_size=BUFFER_BYTES))
         try:
+            # Inside the try: ijson reads the first block as soon as it is called.
+            events = iter(_backend().basic_parse(stream, buf_size=BUFFER_BYTES))
             yield from self._array(events)
-        except UnicodeDecodeError as exc:
-            raise FormatError(
-                f"The JSON file is not valid {exc.encoding} text ({exc.reason}) after item {self._position}."
-            ) from None
         except JSONError as exc:
             raise FormatError(self._syntax_message(exc)) from None
 

@@ -121,10 +121,10 @@ class XmlReader(RowReader):
         from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
         from defusedxml.ElementTree import ParseError, iterparse
 
-        events = iterparse(
-            source, events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
         try:
+            events = iterparse(
+                source, events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
+            )
             yield from self._records_from(events)
         except DTDForbidden as exc:
             raise FormatError(
@@ -145,11 +145,6 @@ class XmlReader(RowReader):
             reason = str(exc).split(":")[0]
             raise FormatError(
                 f"The XML is malformed at line {line}, column {column + 1} ({self._where()}): {reason}."
-            ) from None
-        except UnicodeDecodeError as exc:
-            where = self._where()
-            raise FormatError(
-                f"The XML file is not valid {exc.encoding} text ({exc.reason}), {where} or soon after."
             ) from None
 
     def _records_from(self, events) -> Iterator[RawRow]:

@@ -178,3 +178,12 @@ def test_real_latin1_csv_mapped_to_its_id_reports_the_ean_format():
         "EAN format invalid (expected 13 digits)",
         "1",
     )
+
+
+@pytest.mark.django_db
+def test_xlsx_renamed_csv_fails_the_job_with_a_sentence():
+    job = import_file((FILES / "catalog_fr.xlsx").read_bytes(), "csv")
+    assert job.status == "failed"
+    assert job.error_summary == (
+        "The file is named .csv but its content is a ZIP archive (such as an Excel .xlsx file), not CSV."
+    )

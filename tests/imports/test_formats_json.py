@@ -52,6 +52,13 @@ def test_utf16_and_utf32_are_detected_without_a_bom(encoding):
     assert row.values == {"ean": "3760000000017", "name": "Crème"}
 
 
+def test_text_that_is_not_valid_in_its_encoding_fails():
+    data = '[{"ean": "1"}, {"name": "\ud800"}]'.encode("utf-16", "surrogatepass")
+    with pytest.raises(FormatError) as caught:
+        read(data)
+    assert str(caught.value) == "The file is not valid utf-16 text near byte 52 (illegal UTF-16 surrogate)."
+
+
 def test_columns_come_from_the_first_object_and_later_keys_still_arrive():
     columns, rows = read(b'["x", {"ean": 1}, {"ean": 2, "brand": "B"}]')
     assert columns == ["ean"]

@@ -118,6 +118,10 @@ def test_fraction_read_follows_the_stored_dimension():
     assert fractions[0] == pytest.approx(0.2) and fractions[-1] == 1.0
 
 
+def test_libreoffice_wrote_the_real_sample():
+    assert b"LibreOffice" in zipfile.ZipFile(io.BytesIO(sample("die_books.xlsx"))).read("docProps/app.xml")
+
+
 def test_only_the_first_sheet_is_read():
     _, rows = read(sample("catalog_fr.xlsx"))
     assert all("This sheet is not the catalog" not in str(row.values) for row in rows)
@@ -184,6 +188,19 @@ def test_content_that_is_not_a_workbook_is_named(data, kind):
 def test_zip_archives_that_are_not_workbooks_are_named(entries, kind):
     with pytest.raises(FormatError, match=rf"^The file is named \.xlsx but it is {kind}"):
         read(zip_bytes(entries))
+
+
+def test_a_workbook_without_a_worksheet_is_a_format_error():
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes(["ean"])))
+    entries = {name: source.read(name) for name in source.namelist()}
+    entries["xl/workbook.xml"] = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", entries["xl/workbook.xml"])
+    with pytest.raises(FormatError, match=r"^The workbook has no worksheet\.$"):
+        read(zip_bytes(entries))
+
+
+def test_a_workbook_whose_parts_are_missing_cannot_be_opened():
+    with pytest.raises(FormatError, match=r"^The workbook is corrupt and cannot be opened \("):
+        read(zip_bytes({"xl/workbook.xml": b"<workbook/>"}))
 
 
 def test_a_truncated_workbook_is_a_format_error():
