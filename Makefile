@@ -12,7 +12,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pixee_bench
 BENCH_BROKER_URL ?= redis://127.0.0.1:6379/11
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-fast bench lint format migrations services clean
+.PHONY: help venv run test test-fast bench lint format migrations services browser clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -31,7 +31,10 @@ run: venv ## Serve the embedded default (SQLite, filesystem broker): web + worke
 services: ## Start PostgreSQL and Redis on localhost when installed and stopped
 	scripts/ensure-services
 
-test: venv services ## The whole suite on PostgreSQL + Redis, end-to-end tests included
+browser: ## Debian's Chromium for the admin's browser tests (apt-get install when missing)
+	scripts/ensure-chromium
+
+test: venv services browser ## The whole suite on PostgreSQL + Redis, end-to-end tests included
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: venv services ## The suite without the slow end-to-end tests

@@ -25,7 +25,7 @@ def normalize_ean(raw: object) -> Ean:
         return Ean(_checked(raw))  # the usual cell, without the general path
     numeric = isinstance(raw, int | float | Decimal) and not isinstance(raw, bool)
     if numeric:
-        text = _number_to_digits(raw)
+        text = _number_to_digits(raw)  # type: ignore[arg-type]  # narrowed by ``numeric``
     else:
         text = "" if raw is None else str(raw)
     digits = text.replace(" ", "").replace("-", "").replace("\u00a0", "")

@@ -20,10 +20,21 @@ from django.utils import timezone
 
 from .models import Product
 
-TEXT_FIELDS = ("name", "brand", "category", "description", "image_url", "sku")
+# What a staged row carries besides its EAN, in display order; supplier_code comes from the job.
+PRODUCT_FIELDS = (
+    "name",
+    "price",
+    "brand",
+    "category",
+    "description",
+    "stock",
+    "image_url",
+    "sku",
+    "attributes",
+)
+# NULL means "absent" for these; for text fields "" means absent too.
 VALUE_FIELDS = ("price", "stock")
-# What a staged row carries besides its EAN; supplier_code comes from the job instead.
-PRODUCT_FIELDS = TEXT_FIELDS + VALUE_FIELDS + ("attributes",)
+TEXT_FIELDS = tuple(f for f in PRODUCT_FIELDS if f not in (*VALUE_FIELDS, "attributes"))
 WRITTEN_FIELDS = (*PRODUCT_FIELDS, "supplier_code")
 
 
@@ -160,10 +171,15 @@ class PostgresProductWriter:
         source, params = self._source(rows, supplier_code)
         merged, current = self._merged("EXCLUDED")
         columns = ", ".join(WRITTEN_FIELDS)
+        # One expression per WRITTEN_FIELDS column, in that order: absent text is "", absent
+        # attributes {}, absent price or stock NULL.
         inserted = ", ".join(
-            [f"COALESCE(s.{f}, '')" for f in TEXT_FIELDS]
-            + [f"s.{f}" for f in VALUE_FIELDS]
-            + ["COALESCE(s.attributes, '{}'::jsonb)", "s.supplier_code"]
+            f"s.{f}"
+            if f in VALUE_FIELDS or f == "supplier_code"
+            else "COALESCE(s.attributes, '{}'::jsonb)"
+            if f == "attributes"
+            else f"COALESCE(s.{f}, '')"
+            for f in WRITTEN_FIELDS
         )
         assignments = ", ".join(
             [f"{f} = COALESCE(NULLIF(EXCLUDED.{f}, ''), p.{f})" for f in (*TEXT_FIELDS, "supplier_code")]

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from pixee.crypto import EncryptedTextField
+
 from .choices import FileType, ImportStatus, LogLevel
 
 
@@ -59,7 +61,7 @@ class ImportJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
 
     webhook_url = models.URLField(max_length=2000, blank=True, default="")
-    webhook_secret = models.CharField(max_length=255, blank=True, default="")
+    webhook_secret = EncryptedTextField(blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -169,7 +169,7 @@ def _commit_analysis_chunk(job: ImportJob, lease, results: list[RowResult], frac
     now = timezone.now()
     staged, logs = [], []
     for result in results:
-        if result.ok:
+        if result.staged is not None:
             staged.append(staged_tuple(job.pk, result.number, result.staged))
         for issue in result.errors:
             logs.append(

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import F, QuerySet
 
+from catalog.upsert import PRODUCT_FIELDS
 from pixee.errors import Conflict
 
 from .formats import FormatError, reader_for
@@ -14,18 +15,7 @@ from .mapping import ColumnMapper
 from .models import ImportJob, ImportLog
 from .validation import RowValidator
 
-PREVIEW_FIELDS = (
-    "ean",
-    "name",
-    "price",
-    "brand",
-    "category",
-    "description",
-    "stock",
-    "image_url",
-    "sku",
-    "attributes",
-)
+PREVIEW_FIELDS = ("ean", *PRODUCT_FIELDS)
 
 
 def import_job_list(

@@ -8,13 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from pixee.errors import PayloadTooLarge
+from webhooks.validators import check_endpoint_url
 
 from . import pipeline, state
 from .choices import ImportStatus
@@ -40,7 +41,7 @@ def safe_file_name(name: str) -> str:
 
 def import_job_create(
     *,
-    user: AbstractBaseUser | None,
+    user: User | None,
     file: File,
     file_name: str | None = None,
     supplier_code: str = "",
@@ -71,6 +72,11 @@ def import_job_create(
         mapping = validate_explicit_mapping(mapping or {})
     except ValueError as exc:
         raise UploadRejected("mapping", str(exc)) from None
+    if webhook_url:
+        try:
+            webhook_url = check_endpoint_url(webhook_url)
+        except ValueError as exc:
+            raise UploadRejected("webhook_url", str(exc)) from None
 
     job = ImportJob(
         created_by=user,

@@ -8,22 +8,11 @@ from typing import Any
 
 from django.db import connection
 
+from catalog.upsert import PRODUCT_FIELDS
+
 from .models import ImportLog, StagedRow
 
-STAGED_COLUMNS = (
-    "job_id",
-    "row_number",
-    "ean",
-    "name",
-    "price",
-    "brand",
-    "category",
-    "description",
-    "stock",
-    "image_url",
-    "sku",
-    "attributes",
-)
+STAGED_COLUMNS = ("job_id", "row_number", "ean", *PRODUCT_FIELDS)
 LOG_COLUMNS = ("job_id", "row_number", "level", "field", "message", "value", "timestamp")
 
 

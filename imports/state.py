@@ -4,16 +4,24 @@ Every status change goes through ``transition`` as a conditional UPDATE, so two 
 request and the worker) racing on one job cannot both win.
 """
 
+import logging
+
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from pixee.errors import Conflict
 
 from .choices import ImportStatus as S
+from .signals import import_job_status_changed
+
+logger = logging.getLogger(__name__)
 
 # Statuses in which a worker is (or will be) doing something with the job.
 RUNNING = (S.PENDING, S.ANALYZING, S.PROCESSING)
 FINISHED = (S.COMPLETED, S.FAILED, S.CANCELLED)
+# Statuses whose arrival is announced with ``import_job_status_changed`` (webhooks listen).
+ANNOUNCED = (S.READY, *FINISHED)
 
 # action -> (statuses it may start from, status it leads to; None: decided by the action)
 ACTIONS: dict[str, tuple[tuple[S, ...], S | None]] = {
@@ -52,7 +60,19 @@ def transition(job_id, action: str, *, raise_conflict: bool = True, **fields) ->
     if target in FINISHED:
         updates.setdefault("completed_at", timezone.now())
     applied = ImportJob.objects.filter(pk=job_id, status__in=sources).update(**updates) == 1
+    if applied and target in ANNOUNCED:
+        # On commit: a change that rolls back must never be announced.
+        transaction.on_commit(lambda: _announce(job_id, target), robust=True)
     if not applied and raise_conflict:
         current = ImportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
         raise Conflict(f"Cannot {action.replace('_', ' ')} a job that is {current}.")
     return applied
+
+
+def _announce(job_id, status: str) -> None:
+    # A failing receiver must not disturb the job (nor the other receivers).
+    for receiver, result in import_job_status_changed.send_robust(
+        sender=None, job_id=job_id, status=str(status)
+    ):
+        if isinstance(result, Exception):
+            logger.error("import %s: %r failed on %s", job_id, receiver, status, exc_info=result)

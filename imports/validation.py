@@ -65,6 +65,23 @@ def shown(value: Any) -> str:
     return text if len(text) <= LOGGED_VALUE_CHARS else text[:LOGGED_VALUE_CHARS] + "…"
 
 
+def json_value(value: Any) -> Any:
+    """``value`` as JSON stores it. JSON and XLSX files give Decimals (exact numbers), which the
+    JSON encoders refuse: they become ints, floats when that is exact, else text; recursively."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return str(value)
+        if value.as_tuple().exponent >= 0:  # type: ignore[operator]
+            return int(value)
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, dict):
+        return {key: json_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_value(item) for item in value]
+    return value
+
+
 def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -86,9 +103,9 @@ def parse_price(value: Any) -> tuple[Decimal, str | None]:
         amount = _parse_price_text(str(value))
     if amount < 0:
         raise ValueProblem("price must not be negative")
-    rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    if rounded > MAX_PRICE:
+    if amount > MAX_PRICE:  # checked first: quantize() fails past 28 digits
         raise ValueProblem(f"price too large (at most {MAX_PRICE})")
+    rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     warning = f"price rounded to {rounded} (2 decimal places)" if rounded != amount else None
     return rounded, warning
 
@@ -150,7 +167,7 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(json_value(value), ensure_ascii=False)
     return str(value)
 
 
@@ -179,7 +196,7 @@ class RowValidator:
                 continue
             if target is None:
                 if not is_blank(value):
-                    attributes[column] = value.strip() if isinstance(value, str) else value
+                    attributes[column] = value.strip() if isinstance(value, str) else json_value(value)
             elif not is_blank(value):
                 fields[target] = value
 

@@ -4,6 +4,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -14,7 +15,9 @@ from .errors import Conflict, PayloadTooLarge
 
 
 class PageParamsSerializer(serializers.Serializer):
-    skip = serializers.IntegerField(min_value=0, default=0, help_text="Offset (default: 0).")
+    skip = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, default=0, help_text="Offset (default: 0)."
+    )
     limit = serializers.IntegerField(
         min_value=1, max_value=200, default=50, help_text="Items per page, max 200 (default: 50)."
     )
@@ -54,7 +57,12 @@ def owned_by(queryset: QuerySet, request: Request, owner_field: str = "created_b
 def get_owned_or_404(queryset: QuerySet, request: Request, **lookup: Any) -> Model:
     try:
         return owned_by(queryset, request).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, exceptions.ValidationError) as exc:
+    except (
+        queryset.model.DoesNotExist,
+        ValueError,
+        exceptions.ValidationError,
+        DjangoValidationError,
+    ) as exc:
         raise exceptions.NotFound() from exc
 
 

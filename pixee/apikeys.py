@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from .models import ApiKey
@@ -23,7 +23,7 @@ def _hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def api_key_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiKey, str]:
+def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
     """Create a key for ``user``; returns the row and the raw key, which is never stored."""
     prefix = secrets.token_hex(6)
     raw_key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
@@ -54,7 +54,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     return api_key
 
 
-def user_ensure(*, username: str, staff: bool = False) -> AbstractBaseUser:
+def user_ensure(*, username: str, staff: bool = False) -> User:
     """The user called ``username``, created if missing; ``staff`` grants staff rights."""
     user, _ = get_user_model().objects.get_or_create(username=username)
     if staff and not user.is_staff:

@@ -39,7 +39,7 @@ def resolve_checked(host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise BlockedAddress(f"The host {host!r} cannot be resolved ({exc.strerror}).") from None
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
     if not settings.PIXEE_ALLOW_PRIVATE_NETWORK:
         private = [a for a in addresses if not is_public(a)]
         if private:

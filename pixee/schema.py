@@ -9,3 +9,41 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <api key>"}
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "DRF's error shape: {'detail': message}, or field → list of messages.",
+    "additionalProperties": True,
+}
+# Answers any operation may give besides its documented success (CONTRACT §2).
+COMMON_ERRORS = {
+    "400": "Invalid input: field → messages",
+    "401": "Missing, invalid or revoked API key",
+    "404": "Not found, or another owner's object",
+    "429": "Too many requests",
+}
+
+
+def strip_trailing_slashes(endpoints, **kwargs):
+    """The spec's paths have no trailing slash; our URL patterns merely tolerate one."""
+    return [
+        (path.rstrip("/") or path, regex, method, callback) for path, regex, method, callback in endpoints
+    ]
+
+
+def add_error_responses(result, generator, request, public):
+    """Document the error answers every operation can give, in DRF's shape."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in COMMON_ERRORS.items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                )
+    return result

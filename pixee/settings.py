@@ -24,7 +24,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "pixee.adminsite.PixeeAdminConfig",  # django.contrib.admin, with our site as admin.site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "catalog",
     "imports",
     "automations",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,8 @@ def _database_from_env() -> dict:
 
 
 DATABASES = {"default": _database_from_env()}
+# Throttling counts live here: share it (Redis) when several web processes serve the API.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -103,6 +106,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+# collectstatic fills it for production; in development whitenoise serves from the app finders.
+WHITENOISE_USE_FINDERS = DEBUG
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
@@ -182,6 +188,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "PREPROCESSING_HOOKS": ["pixee.schema.strip_trailing_slashes"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pixee.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStatusEnum": "imports.choices.ImportStatus",
+        "WebhookDeliveryStatusEnum": "webhooks.choices.DeliveryStatus",
+    },
 }
 
 LOGGING = {

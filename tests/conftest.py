@@ -31,6 +31,17 @@ def _media_root(tmp_path_factory):
     yield media
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _encryption_keys():
+    """pytest-django turns DEBUG off, so secrets at rest need a key; the worker gets the same one."""
+    from cryptography.fernet import Fernet
+
+    keys = settings.PIXEE_ENCRYPTION_KEYS or [Fernet.generate_key().decode()]
+    settings.PIXEE_ENCRYPTION_KEYS = keys
+    os.environ["PIXEE_ENCRYPTION_KEYS"] = ",".join(keys)
+    yield keys
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()
@@ -83,6 +94,9 @@ class WorkerProcess:
             "DATABASE_URL": _test_database_url(),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "PIXEE_IMPORT_CHUNK_SIZE": str(settings.PIXEE_IMPORT_CHUNK_SIZE),
+            # End-to-end tests run their HTTP servers and webhook receivers on loopback; the SSRF
+            # guard itself is tested in-process (tests/pixee/test_netguard.py, tests/webhooks/).
+            "PIXEE_ALLOW_PRIVATE_NETWORK": "true",
             **env,
         }
         self.process = subprocess.Popen(

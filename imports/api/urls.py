@@ -2,47 +2,22 @@ from django.urls import re_path
 
 from . import views
 
-# The spec's paths have no trailing slash; one is tolerated.
+UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+def job_path(suffix: str, view, name: str):
+    # The spec's paths have no trailing slash; one is tolerated.
+    return re_path(rf"^imports/jobs/(?P<job_id>{UUID}){suffix}/?$", view.as_view(), name=name)
+
+
 urlpatterns = [
     re_path(r"^imports/jobs/?$", views.ImportJobListCreateView.as_view(), name="import-job-list"),
-    re_path(
-        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/?$",
-        views.ImportJobDetailView.as_view(),
-        name="import-job-detail",
-    ),
-    re_path(
-        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/pause/?$",
-        views.ImportJobPauseView.as_view(),
-        name="import-job-pause",
-    ),
-    re_path(
-        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/resume/?$",
-        views.ImportJobResumeView.as_view(),
-        name="import-job-resume",
-    ),
-    re_path(
-        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/cancel/?$",
-        views.ImportJobCancelView.as_view(),
-        name="import-job-cancel",
-    ),
-    re_path(
-        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/confirm/?$",
-        views.ImportJobConfirmView.as_view(),
-        name="import-job-confirm",
-    ),
-    re_path(
-        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/logs/?$",
-        views.ImportJobLogsView.as_view(),
-        name="import-job-logs",
-    ),
-    re_path(
-        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/preview/?$",
-        views.ImportJobPreviewView.as_view(),
-        name="import-job-preview",
-    ),
-    re_path(
-        r"^imports/jobs/(?P<job_id>[0-9a-fA-F-]{36})/errors\.csv$",
-        views.ImportJobErrorReportView.as_view(),
-        name="import-job-errors",
-    ),
+    job_path("", views.ImportJobDetailView, "import-job-detail"),
+    job_path("/pause", views.ImportJobPauseView, "import-job-pause"),
+    job_path("/resume", views.ImportJobResumeView, "import-job-resume"),
+    job_path("/cancel", views.ImportJobCancelView, "import-job-cancel"),
+    job_path("/confirm", views.ImportJobConfirmView, "import-job-confirm"),
+    job_path("/logs", views.ImportJobLogsView, "import-job-logs"),
+    job_path("/preview", views.ImportJobPreviewView, "import-job-preview"),
+    job_path(r"/errors\.csv", views.ImportJobErrorReportView, "import-job-errors"),
 ]

@@ -19,7 +19,7 @@ from . import serializers as s
 
 
 def _job(request, job_id) -> ImportJob:
-    return get_owned_or_404(ImportJob.objects.all(), request, pk=job_id)
+    return get_owned_or_404(ImportJob.objects.all(), request, pk=job_id)  # type: ignore[return-value]
 
 
 def _params(serializer_class, request):

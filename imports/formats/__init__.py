@@ -1,10 +1,11 @@
 """File formats: one module each, registered by file type. Importing this package loads them all."""
 
-from . import csv  # noqa: F401  (registers itself)
+from . import csv, json, xlsx, xml  # noqa: F401  (each registers itself)
 from .base import (
     FormatError,
     RawRow,
     RowReader,
+    content_mismatch,
     file_type_from_name,
     reader_for,
     register,
@@ -15,6 +16,7 @@ __all__ = [
     "FormatError",
     "RawRow",
     "RowReader",
+    "content_mismatch",
     "file_type_from_name",
     "reader_for",
     "register",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, ClassVar
+
+from django.core.files import File
 
 # Safety limits shared by the formats (CONTRACT §3: breaking one is a critical error).
 MAX_FIELD_CHARS = 100_000
@@ -35,9 +40,17 @@ class RowReader(ABC):
 
     file_type: ClassVar[str]
 
-    def __init__(self, fileobj: BinaryIO, size: int | None = None):
+    def __init__(self, fileobj: BinaryIO | File, size: int | None = None):
         self.fileobj = fileobj
         self.size = size if size is not None else _size_of(fileobj)
+
+    @classmethod
+    def content_mismatch(cls, head: bytes) -> str | None:
+        """The sentence saying why ``head`` (the file's first bytes) cannot be this format, or None.
+
+        Cheap enough for upload time; the full check happens when the reader opens the file.
+        """
+        return None
 
     @abstractmethod
     def columns(self) -> list[str]:
@@ -53,6 +66,22 @@ class RowReader(ABC):
             return min(self.fileobj.tell() / self.size, 1.0) if self.size else None
         except (OSError, ValueError):
             return None
+
+
+def clean_header(cells: list[str]) -> list[str]:
+    """Column names from a header row: blanks named ``column N``, repeats made unique with `` (2)``."""
+    if len(cells) > MAX_COLUMNS:
+        raise FormatError(f"The header has {len(cells)} columns; at most {MAX_COLUMNS} are supported.")
+    names: list[str] = []
+    taken: set[str] = set()
+    for index, cell in enumerate(cells, start=1):
+        name = cell.strip() or f"column {index}"
+        base, n = name, 2
+        while name in taken:
+            name, n = f"{base} ({n})", n + 1
+        names.append(name)
+        taken.add(name)
+    return names
 
 
 _REGISTRY: dict[str, type[RowReader]] = {}
@@ -75,13 +104,18 @@ def supported_types() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def content_mismatch(file_type: str, head: bytes) -> str | None:
+    """Why ``head`` cannot be the start of a ``file_type`` file (a sentence), or None if it may be."""
+    return reader_for(file_type).content_mismatch(head)
+
+
 def file_type_from_name(file_name: str) -> str | None:
     """The registered file type matching ``file_name``'s extension (any case), or None."""
     ext = os.path.splitext(file_name)[1].lower().lstrip(".")
     return ext if ext in _REGISTRY else None
 
 
-def _size_of(fileobj: BinaryIO) -> int | None:
+def _size_of(fileobj: BinaryIO | File) -> int | None:
     try:
         position = fileobj.tell()
         fileobj.seek(0, os.SEEK_END)
@@ -92,17 +126,100 @@ def _size_of(fileobj: BinaryIO) -> int | None:
         return None
 
 
+# Where a JSON document can start, and what may follow an opening bracket: stricter than "starts
+# with [" so a CSV whose first header is "[Brand]" is not taken for JSON.
+_JSON_START = re.compile(rb"(\[\s*([\[\]{\"0-9tfn-]|$)|\{\s*([\"}]|$))")
+_XML_START = re.compile(rb"<[?!A-Za-z_]")
+_HTML_START = re.compile(rb"(?i)<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])")
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (such as an Excel .xlsx file)"),
+    (b"PK\x05\x06", "an empty ZIP archive"),
+    (b"\xd0\xcf\x11\xe0", "an old binary Excel .xls file (or a password-protected workbook)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
+
+
+def text_head(head: bytes) -> bytes:
+    """``head`` as UTF-8-compatible bytes: BOMs dropped, UTF-16/32 decoded, for content sniffing."""
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if head.startswith(bom):
+            return head[len(bom) :].decode(encoding, errors="ignore").encode("utf-8")
+    return head
+
+
 def describe_content(head: bytes) -> str | None:
     """What ``head`` (a file's first bytes) looks like, to name a mismatch with the extension."""
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"PK\x03\x04"):
-        return "a ZIP archive (such as an Excel .xlsx file)"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "an old binary Excel .xls file"
-    if head.startswith(b"%PDF"):
-        return "a PDF document"
-    if stripped[:1] in (b"[", b"{"):
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    stripped = text_head(head).lstrip(b" \t\r\n")
+    if _HTML_START.match(stripped):
+        return "an HTML page"
+    if _JSON_START.match(stripped):
         return "JSON"
-    if stripped[:1] == b"<":
+    if _XML_START.match(stripped):
         return "XML"
     return None
+
+
+def name_content(head: bytes) -> str:
+    """Like ``describe_content`` but always says something: binary data, or plain text."""
+    kind = describe_content(head)
+    if kind:
+        return kind
+    if not head.strip():
+        return "empty"
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "binary data"
+    return "plain text (such as CSV)"
+
+
+class Utf8Stream(io.RawIOBase):
+    """The binary stream ``raw`` (text in ``encoding``) re-encoded as UTF-8, block by block.
+
+    The JSON and XML parsers want UTF-8 bytes; this hands them other encodings without decoding
+    the whole file first. ``rewrite_first`` may edit the first decoded block (XML declarations).
+    Bytes that are not valid in ``encoding`` raise a FormatError naming where they are.
+    """
+
+    def __init__(self, raw: BinaryIO, encoding: str, *, rewrite_first=None, block: int = 65536):
+        self._raw = raw
+        self._encoding = encoding
+        self._decoder = codecs.getincrementaldecoder(encoding)()
+        self._offset = 0  # bytes of ``raw`` decoded so far
+        self._rewrite_first = rewrite_first
+        self._block = block
+        self._pending = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending and not self._done:
+            data = self._raw.read(self._block)
+            try:
+                text = self._decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                raise FormatError(
+                    f"The file is not valid {self._encoding} text near byte {self._offset + exc.start} "
+                    f"({exc.reason})."
+                ) from None
+            self._offset += len(data)
+            self._done = not data
+            if self._rewrite_first is not None and (text or self._done):
+                text, self._rewrite_first = self._rewrite_first(text), None
+            self._pending = text.encode("utf-8")
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size

@@ -7,7 +7,15 @@ import csv
 import io
 from collections.abc import Iterator
 
-from .base import MAX_COLUMNS, MAX_FIELD_CHARS, FormatError, RawRow, RowReader, describe_content, register
+from .base import (
+    MAX_FIELD_CHARS,
+    FormatError,
+    RawRow,
+    RowReader,
+    clean_header,
+    describe_content,
+    register,
+)
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_LINES = 50
@@ -19,10 +27,19 @@ csv.field_size_limit(MAX_FIELD_CHARS)
 
 @register
 class CsvReader(RowReader):
+    """Comma, semicolon, tab or pipe separated text; the header is the first non-blank record."""
+
     file_type = "csv"
 
     encoding: str
     delimiter: str
+
+    @classmethod
+    def content_mismatch(cls, head: bytes) -> str | None:
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(head):
+            return None  # text, whatever it says; the NUL bytes are the encoding's
+        kind = describe_content(head) or ("binary data" if b"\x00" in head else None)
+        return f"The file is named .csv but its content is {kind}, not CSV." if kind else None
 
     def columns(self) -> list[str]:
         self._open()
@@ -57,11 +74,10 @@ class CsvReader(RowReader):
         self.fileobj.seek(0)
         if not head.strip():
             raise FormatError("The file is empty.")
+        mismatch = self.content_mismatch(head)
+        if mismatch:
+            raise FormatError(mismatch)
         self.encoding = self._detect_encoding(head)
-        if self.encoding not in ("utf-16",):
-            kind = describe_content(head) or ("binary data" if b"\x00" in head else None)
-            if kind:
-                raise FormatError(f"The file is named .csv but its content is {kind}, not CSV.")
         self._text = io.TextIOWrapper(self.fileobj, encoding=self.encoding, newline="")
         self.delimiter = self._detect_delimiter()
         self._reader = csv.reader(self._text, delimiter=self.delimiter, strict=True)
@@ -134,25 +150,12 @@ class CsvReader(RowReader):
             for record in self._records:
                 self._number += 1
                 if any(cell.strip() for cell in record):
-                    return self._clean_header(record)
+                    return clean_header(record)
         except csv.Error as exc:
             raise self._format_error(exc) from None
         except UnicodeDecodeError as exc:
             raise FormatError(f"The file is not valid {self.encoding} text ({exc.reason}).") from None
         raise FormatError("The file is empty.")
-
-    @staticmethod
-    def _clean_header(record: list[str]) -> list[str]:
-        if len(record) > MAX_COLUMNS:
-            raise FormatError(f"The header has {len(record)} columns; at most {MAX_COLUMNS} are supported.")
-        names: list[str] = []
-        for index, cell in enumerate(record, start=1):
-            name = cell.strip() or f"column {index}"
-            base, n = name, 2
-            while name in names:
-                name, n = f"{base} ({n})", n + 1
-            names.append(name)
-        return names
 
     def _format_error(self, exc: csv.Error) -> FormatError:
         line = self._reader.line_num
@@ -167,3 +170,8 @@ class CsvReader(RowReader):
         if "unexpected end of data" in text:
             return FormatError(f"A quoted field is never closed: the file ends inside quotes (line {line}).")
         return FormatError(f"The CSV is malformed at line {line}: {text}.")
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a BOM: text where every other byte is NUL."""
+    return len(head) >= 4 and (head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4)

@@ -1,0 +1,318 @@
+"""JSON: a top-level array of objects, streamed with ijson (its C backend when installed).
+
+Items are built here from ijson's parse events rather than by ``ijson.items`` so that the safety
+limits (nesting depth, value length, number size) are enforced while reading, before a hostile
+file can make us build something huge. Numbers keep their exact value: ints stay ``int``, other
+numbers are ``Decimal``. Nested objects and arrays stay Python values (unmapped ones end up in
+``Product.attributes`` as JSON).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from .base import (
+    MAX_COLUMNS,
+    MAX_FIELD_CHARS,
+    MAX_NESTING,
+    FormatError,
+    RawRow,
+    RowReader,
+    Utf8Stream,
+    name_content,
+    register,
+    text_head,
+)
+
+# A number past this many digits is no price, stock or GTIN: the item is rejected (row error)
+# before catalog code converts it (``int(Decimal("1E+999999999"))`` alone would take minutes).
+MAX_NUMBER_DIGITS = 100
+_TOO_BIG = 10**MAX_NUMBER_DIGITS
+# ijson's C parser converts integers itself, and a conversion Python refuses (more than 4300
+# digits) corrupts its state: later parses in the same process can crash. So runs of digits this
+# long are refused before the parser sees them (even inside strings: no catalog value needs one).
+MAX_DIGIT_RUN = 4000
+_DIGIT_RUN = re.compile(rb"[0-9]{%d,}" % MAX_DIGIT_RUN)
+# Items read before the first object while looking for the columns; past this the file is not
+# an array of objects.
+PEEK_ITEMS = 1000
+BUFFER_BYTES = 64 * 1024
+
+_KINDS = {
+    "string": "a string",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+    "start_array": "an array",
+}
+
+
+def _backend():
+    import ijson  # heavy: only when a JSON file is read
+
+    try:
+        return ijson.get_backend("yajl2_c")
+    except ImportError:  # the C extension is optional: ijson then falls back to its own choice
+        return ijson
+
+
+@register
+class JsonReader(RowReader):
+    """A JSON array of objects; each object is a record, numbered by its position in the array."""
+
+    file_type = "json"
+
+    @classmethod
+    def content_mismatch(cls, head: bytes) -> str | None:
+        start = _decoded_head(head).lstrip()[:1]
+        if start in ("[", "{"):
+            return None  # "{" is JSON all the same: its shape is reported when the file is read
+        kind = name_content(head)
+        return f"The file is named .json but its content is {kind}, not a JSON array of objects."
+
+    def columns(self) -> list[str]:
+        self._open()
+        return self._columns
+
+    def rows(self) -> Iterator[RawRow]:
+        self._open()
+        while self._peeked:
+            yield self._peeked.pop(0)
+        yield from self._items
+
+    # --- opening --------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        if hasattr(self, "_items"):
+            return
+        head = self.fileobj.read(BUFFER_BYTES)
+        self.fileobj.seek(0)
+        if not head.strip():
+            raise FormatError("The file is empty.")
+        mismatch = self.content_mismatch(head)
+        if mismatch:
+            raise FormatError(mismatch)
+        self._position = 0  # items read so far
+        self._first_stray = ""  # the first item that is not an object, for the error message
+        self._key: str | None = None  # the last object key seen, to say where an error is
+        self._items = self._read(self._stream(head))
+        self._peeked: list[RawRow] = []
+        self._columns = self._peek_columns()
+
+    def _stream(self, head: bytes):
+        encoding = _encoding(head)
+        if encoding == "utf-8":
+            if head.startswith(codecs.BOM_UTF8):
+                self.fileobj.seek(len(codecs.BOM_UTF8))  # yajl does not skip a BOM
+            return _DigitGuard(self.fileobj)
+        return _DigitGuard(Utf8Stream(self.fileobj, encoding))
+
+    def _peek_columns(self) -> list[str]:
+        for row in self._items:
+            self._peeked.append(row)
+            if row.values:
+                return list(row.values)
+            if len(self._peeked) >= PEEK_ITEMS:
+                raise FormatError(
+                    f"None of the first {PEEK_ITEMS} items of the JSON array is an object "
+                    f"({self._first_stray}): expected an array of objects."
+                )
+        if self._first_stray:
+            raise FormatError(
+                f"The JSON array holds no object with values ({self._first_stray}): "
+                "expected an array of objects."
+            )
+        if self._position:
+            raise FormatError("The JSON array holds only empty objects: the file holds no products.")
+        raise FormatError("The JSON array is empty: the file holds no products.")
+
+    # --- reading --------------------------------------------------------------------------
+
+    def _read(self, stream) -> Iterator[RawRow]:
+        from ijson import JSONError
+
+        try:
+            # Inside the try: ijson reads the first block as soon as it is called.
+            events = iter(_backend().basic_parse(stream, buf_size=BUFFER_BYTES))
+            yield from self._array(events)
+        except JSONError as exc:
+            raise FormatError(self._syntax_message(exc)) from None
+
+    def _array(self, events) -> Iterator[RawRow]:
+        event, _ = next(events)
+        if event == "start_map":
+            raise FormatError(self._object_at_top(events))
+        if event != "start_array":
+            raise FormatError("The JSON file's top level is a single value, not an array of objects.")
+        for event, _value in events:
+            if event == "end_array":
+                break
+            self._position += 1
+            self._key = None
+            if event == "start_map":
+                item, problem = self._container(events, {})
+                if len(item) > MAX_COLUMNS:
+                    raise FormatError(
+                        f"Item {self._position} has {len(item)} keys; at most {MAX_COLUMNS} are supported."
+                    )
+                if problem is None and all(_blank(v) for v in item.values()):
+                    continue  # {} or only nulls: a blank row, which is not a row (CONTRACT §3)
+                yield RawRow(self._position, item, error=problem)
+            else:
+                if event == "start_array":
+                    self._container(events, [])
+                kind = _KINDS[event]
+                self._first_stray = self._first_stray or f"item {self._position} is {kind}"
+                yield RawRow(self._position, error=f"item {self._position} is not an object (found {kind})")
+        # Drain, so trailing garbage after the array is reported rather than ignored.
+        self._key = None
+        for _ in events:
+            pass
+
+    def _container(self, events, root: dict | list) -> tuple[Any, str | None]:
+        """Build the object or array whose start event was just read, within the limits.
+
+        Returns it and, when a value breaks a per-item limit, the row error to report.
+        """
+        problem = None
+        stack: list[tuple[Any, str | None]] = []
+        current: Any = root
+        key: str | None = None
+        for event, value in events:
+            if event == "map_key":
+                key = value
+                if not stack:
+                    self._key = key
+                if len(key) > MAX_FIELD_CHARS:
+                    raise FormatError(
+                        f"Item {self._position} has a key longer than {MAX_FIELD_CHARS} characters."
+                    )
+            elif event == "start_map" or event == "start_array":
+                child: Any = {} if event == "start_map" else []
+                if type(current) is dict:
+                    current[key] = child
+                else:
+                    current.append(child)
+                stack.append((current, key))
+                # The array is level 1 and the item level 2: the child is level len(stack) + 2.
+                if len(stack) + 2 > MAX_NESTING:
+                    raise FormatError(
+                        f"Item {self._position} is nested more than {MAX_NESTING} levels deep "
+                        f"(at key '{self._key}')."
+                    )
+                current, key = child, None
+            elif event == "end_map" or event == "end_array":
+                if not stack:
+                    return root, problem
+                current, key = stack.pop()
+            else:
+                if event == "string" and len(value) > MAX_FIELD_CHARS:
+                    raise FormatError(
+                        f"Item {self._position} has a value longer than {MAX_FIELD_CHARS} characters "
+                        f"(at key '{self._key}')."
+                    )
+                if event == "number" and problem is None and _too_big(value):
+                    problem = (
+                        f"item {self._position}: the number at key '{self._key}' is too large "
+                        f"(more than {MAX_NUMBER_DIGITS} digits)"
+                    )
+                if type(current) is dict:
+                    current[key] = value
+                else:
+                    current.append(value)
+        raise FormatError("The JSON file ends in the middle of an item.")  # the parser says so first
+
+    def _object_at_top(self, events) -> str:
+        for event, value in events:
+            if event == "map_key":
+                return (
+                    f"The JSON file's top level is an object (its first key is '{value}'), "
+                    "not an array of objects."
+                )
+            break
+        return "The JSON file's top level is an object, not an array of objects."
+
+    def _syntax_message(self, exc: Exception) -> str:
+        message = exc.args[0] if exc.args else str(exc)
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", errors="replace")
+        lines = str(message).splitlines()
+        reason = lines[0].split(": ", 1)[-1].rstrip(".") if lines else "unreadable"
+        context = lines[1].strip() if len(lines) > 1 else ""
+        if self._position == 0:
+            where = "at its start"
+        elif self._key is None:
+            where = f"after item {self._position}"
+        else:
+            where = f"in item {self._position} (after key '{self._key}')"
+        if "premature EOF" in reason:
+            return f"The JSON file is cut short: it ends {where.replace('at its start', 'before any item')}."
+        if any(word in context for word in ("NaN", "Infinity")):
+            reason = "NaN and Infinity are not JSON numbers"
+        near = f", near '{context}'" if context else ""
+        return f"The JSON is malformed {where}{near}: {reason}."
+
+
+class _DigitGuard(io.RawIOBase):
+    """Passes ``raw`` through, failing on a run of more than ``MAX_DIGIT_RUN`` digits."""
+
+    def __init__(self, raw):
+        self._raw = raw
+        self._offset = 0  # bytes passed through so far
+        self._tail = b""  # the digits that ended the previous block
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._raw.read(len(buffer))
+        window = self._tail + data
+        found = _DIGIT_RUN.search(window)
+        if found:
+            where = self._offset - len(self._tail) + found.start()
+            raise FormatError(
+                f"The JSON file holds a number longer than {MAX_DIGIT_RUN} digits (from byte {where}); "
+                "numbers that long are refused."
+            )
+        self._tail = window[len(window.rstrip(b"0123456789")) :]
+        buffer[: len(data)] = data
+        self._offset += len(data)
+        return len(data)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _too_big(number: int | Decimal) -> bool:
+    if isinstance(number, int):
+        return abs(number) >= _TOO_BIG
+    return number.is_finite() and number.adjusted() >= MAX_NUMBER_DIGITS
+
+
+def _encoding(head: bytes) -> str:
+    """UTF-8 unless a BOM or the NUL pattern of the first bytes says UTF-16 or UTF-32 (RFC 4627)."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    nuls = tuple(b == 0 for b in head[:4])
+    patterns: dict[tuple[bool, ...], str] = {
+        (True, True, True, False): "utf-32-be",
+        (False, True, True, True): "utf-32-le",
+        (True, False, True, False): "utf-16-be",
+        (False, True, False, True): "utf-16-le",
+    }
+    return patterns.get(nuls, "utf-8")
+
+
+def _decoded_head(head: bytes) -> str:
+    encoding = _encoding(head)
+    if encoding.startswith(("utf-16-", "utf-32-")):
+        head = head.decode(encoding, errors="ignore").encode()
+    return text_head(head).decode("utf-8", errors="ignore")

@@ -1,0 +1,273 @@
+"""XLSX: the first worksheet, streamed with openpyxl's read-only mode, after zip-bomb checks.
+
+Cells come back as the values a spreadsheet shows: a number typed as a code stays exact
+(``3760000000001.0`` → ``3760000000001``), a decimal is what Excel displays (15 significant
+digits, so a stored ``29.989999999999998`` reads ``29.99``), dates become ISO text, and Excel's
+``_xHHHH_`` escapes in text (``_x000D_`` for a carriage return) are decoded, which openpyxl
+leaves to its callers. Formulas read as the value the spreadsheet application last computed and
+saved with the file (a file written by a library that computes nothing has none: empty cells).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import posixpath
+import re
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from .base import (
+    MAX_FIELD_CHARS,
+    FormatError,
+    RawRow,
+    RowReader,
+    clean_header,
+    name_content,
+    register,
+)
+
+logger = logging.getLogger(__name__)
+
+# Zip-bomb limits, checked on the archive's directory before anything is inflated. Python's
+# zipfile never inflates an entry past the size its directory declares (it fails the CRC
+# instead), so checking the declared sizes is enough.
+MAX_ENTRIES = 10_000
+MAX_UNCOMPRESSED_BYTES = 4 << 30
+# Real sheets compress 5-30x; bombs 1000x and more. Small entries are exempt: a tiny file of
+# repeated bytes may legitimately have a high ratio without being able to hurt anyone.
+MAX_RATIO = 100
+RATIO_EXEMPT_BYTES = 1 << 20
+# openpyxl streams the sheet but holds the shared strings table (the text of every cell, for
+# files written by Excel or LibreOffice) in memory: this bounds that table, about 1 GB of RAM.
+MAX_SHARED_STRINGS_BYTES = 256 << 20
+
+# openpyxl warns about workbook features it does not model (data validation, conditional
+# formats, missing default style); none of them changes the cell values we read.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl\..*")
+
+# ECMA-376 ST_Xstring: a character written as _xHHHH_ (a literal "_x" is escaped as _x005F_).
+_XSTRING_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+# What openpyxl raises on a damaged part of a workbook; any of them means "corrupt file".
+_CORRUPT = (
+    zipfile.BadZipFile,
+    zlib.error,
+    ParseError,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    EOFError,
+    OSError,
+)
+
+
+@register
+class XlsxReader(RowReader):
+    """The first worksheet of an Excel workbook; the header is its first non-blank row."""
+
+    file_type = "xlsx"
+
+    _header: list[str]
+    _cells: Iterator[tuple[Any, ...]]
+
+    @classmethod
+    def content_mismatch(cls, head: bytes) -> str | None:
+        if head.startswith(b"PK\x03\x04"):
+            return None
+        return f"The file is named .xlsx but its content is {name_content(head)}, not an Excel workbook."
+
+    def columns(self) -> list[str]:
+        self._open()
+        return self._header
+
+    def rows(self) -> Iterator[RawRow]:
+        self._open()
+        width = len(self._header)
+        try:
+            for cells in self._cells:
+                self._number += 1
+                self._rows_read = self._number
+                values = [_cell_value(value, self._number, column) for column, value in enumerate(cells)]
+                if all(_blank(v) for v in values):
+                    continue
+                if len(values) > width and not all(_blank(v) for v in values[width:]):
+                    extra = max(i for i, v in enumerate(values) if not _blank(v)) + 1
+                    yield RawRow(
+                        self._number, error=f"row has {extra} values but the header has {width} columns"
+                    )
+                    continue
+                yield RawRow(self._number, dict(zip(self._header, values, strict=False)))
+        except FormatError:
+            raise
+        except _CORRUPT as exc:
+            logger.info("unreadable workbook row %s", self._number, exc_info=True)
+            raise FormatError(
+                f"The workbook is corrupt: its first sheet cannot be read after row {self._number} ({exc})."
+            ) from None
+        finally:
+            self._close()
+
+    def fraction_read(self) -> float | None:
+        if not getattr(self, "_dimension_rows", None) or self._rows_read > self._dimension_rows:
+            return None  # no stored dimension, or a wrong one: we cannot tell
+        return self._rows_read / self._dimension_rows
+
+    # --- opening --------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        if hasattr(self, "_cells"):
+            return
+        head = self.fileobj.read(8)
+        self.fileobj.seek(0)
+        if not head:
+            raise FormatError("The file is empty.")
+        mismatch = self.content_mismatch(head)
+        if mismatch:
+            raise FormatError(mismatch)
+        self._check_archive()
+        self._workbook = self._load()
+        self._number = 0
+        self._rows_read = 0
+        try:
+            sheets = self._workbook.worksheets
+            if not sheets:
+                raise FormatError("The workbook has no worksheet.")
+            sheet = sheets[0]
+            self._dimension_rows = sheet.max_row
+            # The stored <dimension> is often wrong (some writers never update it): read every row.
+            sheet.reset_dimensions()
+            self._cells = sheet.iter_rows(min_row=1, values_only=True)
+            self._header = self._read_header()
+        except FormatError:
+            self._close()
+            raise
+        except _CORRUPT as exc:
+            self._close()
+            logger.info("unreadable workbook sheet", exc_info=True)
+            raise FormatError(f"The workbook is corrupt: its first sheet cannot be read ({exc}).") from None
+
+    def _check_archive(self) -> None:
+        try:
+            archive = zipfile.ZipFile(self.fileobj)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise FormatError(
+                f"The file is named .xlsx but it is not a readable ZIP archive ({exc})."
+            ) from None
+        with archive:
+            entries = archive.infolist()
+        if len(entries) > MAX_ENTRIES:
+            raise FormatError(
+                f"The workbook holds {len(entries)} files; at most {MAX_ENTRIES} are accepted (zip bomb?)."
+            )
+        total = 0
+        names = set()
+        for entry in entries:
+            name = entry.filename
+            parts = name.replace("\\", "/").split("/")
+            if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
+                raise FormatError(f"The workbook contains an unsafe file path '{name}'.")
+            total += entry.file_size
+            if entry.file_size > RATIO_EXEMPT_BYTES and entry.file_size > MAX_RATIO * max(
+                entry.compress_size, 1
+            ):
+                raise FormatError(
+                    f"The workbook's part '{name}' inflates {entry.file_size // max(entry.compress_size, 1)} "
+                    f"times (at most {MAX_RATIO} is accepted): it looks like a zip bomb."
+                )
+            if name.lower().endswith("sharedstrings.xml") and entry.file_size > MAX_SHARED_STRINGS_BYTES:
+                raise FormatError(
+                    f"The workbook's shared text table inflates to {entry.file_size} bytes; at most "
+                    f"{MAX_SHARED_STRINGS_BYTES} are accepted, as it is held in memory (export it as CSV)."
+                )
+            names.add(posixpath.normpath(name).lower())
+        if total > MAX_UNCOMPRESSED_BYTES:
+            raise FormatError(
+                f"The workbook inflates to {total} bytes; at most {MAX_UNCOMPRESSED_BYTES} are accepted."
+            )
+        if not any(name.endswith("workbook.xml") for name in names):
+            raise FormatError(
+                f"The file is named .xlsx but it is {_describe_zip(names)}, not an Excel workbook."
+            )
+        self.fileobj.seek(0)
+
+    def _load(self):
+        from openpyxl import load_workbook  # heavy: only when an XLSX file is read
+
+        try:
+            return load_workbook(self.fileobj, read_only=True, data_only=True, keep_links=False)
+        except _CORRUPT as exc:
+            logger.info("unreadable workbook", exc_info=True)
+            raise FormatError(f"The workbook is corrupt and cannot be opened ({exc}).") from None
+
+    def _read_header(self) -> list[str]:
+        for cells in self._cells:
+            self._number += 1
+            values = [_cell_value(value, self._number, column) for column, value in enumerate(cells)]
+            if all(_blank(v) for v in values):
+                continue
+            while _blank(values[-1]):
+                values.pop()  # formatted but empty cells after the last heading
+            return clean_header(["" if v is None else str(v) for v in values])
+        raise FormatError("The first sheet of the workbook is empty.")
+
+    def _close(self) -> None:
+        workbook = getattr(self, "_workbook", None)
+        if workbook is not None:
+            workbook.close()
+            self._workbook = None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _cell_value(value: Any, row: int, column: int) -> Any:
+    """A cell as the spreadsheet shows it (see the module docstring)."""
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        shown = Decimal(format(value, ".15g"))
+        return int(shown) if shown == shown.to_integral_value() else shown
+    if isinstance(value, str):
+        if "_x" in value:
+            value = _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+        if len(value) > MAX_FIELD_CHARS:
+            raise FormatError(
+                f"Cell {_cell_name(row, column)} is longer than {MAX_FIELD_CHARS} characters ({len(value)})."
+            )
+        return value
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
+
+
+def _cell_name(row: int, column: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(column + 1)}{row}"
+
+
+def _describe_zip(names: set[str]) -> str:
+    if "word/document.xml" in names:
+        return "a Word document"
+    if "ppt/presentation.xml" in names:
+        return "a PowerPoint presentation"
+    if "mimetype" in names and "content.xml" in names:
+        return "an OpenDocument file (such as a LibreOffice .ods spreadsheet)"
+    return "a ZIP archive without xl/workbook.xml"

@@ -1,0 +1,284 @@
+"""JSON: a streamed array of objects; stray items are row errors, broken files clear failures."""
+
+import io
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from catalog.models import Product
+from imports.formats import FormatError, content_mismatch, reader_for
+from imports.models import ImportLog
+
+from .catalog_files import import_file
+
+FILES = Path(__file__).resolve().parent.parent / "files"
+
+
+def read(data: bytes):
+    reader = reader_for("json")(io.BytesIO(data))
+    return reader.columns(), list(reader.rows())
+
+
+def fails(data: bytes, message: str):
+    with pytest.raises(FormatError) as caught:
+        read(data)
+    assert str(caught.value) == message
+
+
+def test_objects_are_rows_numbered_by_position_and_stray_items_are_row_errors():
+    columns, rows = read((FILES / "catalog.json").read_bytes())
+    assert columns == ["ean", "title", "price", "stock", "brand", "specs", "tags"]
+    # Item 4 is {}: a blank row, not a row; the numbering keeps positions.
+    assert [row.number for row in rows] == [1, 2, 3, 5]
+    pen, notebook, stray, eraser = rows
+    assert pen.values["price"] == Decimal("1.99") and pen.values["stock"] == 120
+    assert pen.values["specs"] == {"colour": "blue", "weights": [Decimal("0.015"), Decimal("0.02")]}
+    assert notebook.values["ean"] == 3760000000024 and notebook.values["stock"] is None
+    assert stray.error == "item 3 is not an object (found a string)" and stray.values == {}
+    assert eraser.values["discontinued"] is False
+
+
+@pytest.mark.parametrize("name", ["catalog_bom.json", "catalog_utf16.json"])
+def test_a_bom_and_utf16_read_the_same_rows(name):
+    assert read((FILES / name).read_bytes()) == read((FILES / "catalog.json").read_bytes())
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_are_detected_without_a_bom(encoding):
+    _, [row] = read('[{"ean": "3760000000017", "name": "Crème"}]'.encode(encoding))
+    assert row.values == {"ean": "3760000000017", "name": "Crème"}
+
+
+def test_text_that_is_not_valid_in_its_encoding_fails():
+    data = '[{"ean": "1"}, {"name": "\ud800"}]'.encode("utf-16", "surrogatepass")
+    with pytest.raises(FormatError) as caught:
+        read(data)
+    assert str(caught.value) == "The file is not valid utf-16 text near byte 52 (illegal UTF-16 surrogate)."
+
+
+def test_columns_come_from_the_first_object_and_later_keys_still_arrive():
+    columns, rows = read(b'["x", {"ean": 1}, {"ean": 2, "brand": "B"}]')
+    assert columns == ["ean"]
+    assert rows[0].error and rows[2].values == {"ean": 2, "brand": "B"}
+
+
+def test_items_of_every_kind_that_are_not_objects_are_named():
+    _, rows = read(b'[{"a": 1}, "s", 2, 2.5, true, null, [1, {"b": 2}]]')
+    kinds = [re.search(r"found (.*)\)", row.error).group(1) for row in rows[1:]]
+    assert kinds == ["a string", "a number", "a number", "a boolean", "null", "an array"]
+
+
+def test_reading_is_streamed_not_loaded():
+    """The first rows arrive after reading a sliver of a large file."""
+    items = [{"ean": str(n), "name": f"Product {n}", "description": "x" * 200} for n in range(20_000)]
+    data = json.dumps(items).encode()
+
+    class Counting(io.BytesIO):
+        consumed = 0
+
+        def read(self, size=-1):
+            chunk = super().read(size)
+            Counting.consumed += len(chunk)
+            return chunk
+
+    reader = reader_for("json")(Counting(data))
+    rows = reader.rows()
+    next(rows)
+    assert len(data) > 4_000_000 and Counting.consumed < 300_000
+    assert 0 < reader.fraction_read() < 0.1
+    assert sum(1 for _ in rows) == 19_999
+
+
+def test_top_level_object_fails_naming_its_first_key():
+    fails(
+        b'{"products": [{"ean": "1"}]}',
+        "The JSON file's top level is an object (its first key is 'products'), not an array of objects.",
+    )
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"[]", "The JSON array is empty: the file holds no products."),
+        (b' [ {}, {"a": null} ] ', "The JSON array holds only empty objects: the file holds no products."),
+        (
+            b'["a", "b"]',
+            "The JSON array holds no object with values (item 1 is a string): expected an array of objects.",
+        ),
+    ],
+)
+def test_arrays_without_usable_objects_fail(data, message):
+    fails(data, message)
+
+
+def test_an_array_that_starts_with_thousands_of_stray_items_fails():
+    with pytest.raises(FormatError, match=r"^None of the first 1000 items of the JSON array is an object"):
+        read(json.dumps([1] * 1500 + [{"ean": 1}]).encode())
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            b'[{"ean": "1"},\n {"ean": "2", "name": tru}]',
+            "The JSON is malformed in item 2 (after key 'name'), "
+            'near \'1"},  {"ean": "2", "name": tru}]\': invalid string in json text.',
+        ),
+        (
+            b'[{"ean": "1"}] {"ean": "2"}',
+            'The JSON is malformed after item 1, near \'[{"ean": "1"}] {"ean": "2"}\': trailing garbage.',
+        ),
+        (b'[{"ean": "1"}, {"ean": "2"', "The JSON file is cut short: it ends in item 2 (after key 'ean')."),
+        (b"[", "The JSON file is cut short: it ends before any item."),
+        (
+            b'[{"ean": "1", "price": NaN}]',
+            'The JSON is malformed in item 1 (after key \'price\'), near \'[{"ean": "1", "price": NaN}]\': '
+            "NaN and Infinity are not JSON numbers.",
+        ),
+        (b'[{"ean": "\xff"}]', None),
+    ],
+)
+def test_malformed_json_fails_with_its_position(data, message):
+    with pytest.raises(FormatError) as caught:
+        read(data)
+    if message:
+        assert str(caught.value) == message
+    else:
+        assert str(caught.value).startswith("The JSON is malformed in item 1 (after key 'ean')")
+        assert "invalid bytes in UTF8 string" in str(caught.value)
+
+
+def test_infinity_is_refused_too():
+    with pytest.raises(FormatError, match="NaN and Infinity are not JSON numbers"):
+        read(b'[{"price": -Infinity}]')
+
+
+def test_nesting_up_to_the_limit_is_read_and_beyond_it_fails():
+    # The array is level 1 and the item level 2: 62 more levels reach the limit of 64.
+    _, [row] = read(b'[{"a": ' + b"[" * 62 + b"]" * 62 + b"}]")
+    value, depth = row.values["a"], 1
+    while value:
+        value, depth = value[0], depth + 1
+    assert depth == 62
+    fails(
+        b'[{"a": ' + b"[" * 63 + b"]" * 63 + b"}]",
+        "Item 1 is nested more than 64 levels deep (at key 'a').",
+    )
+
+
+def test_a_nesting_bomb_fails_before_building_anything():
+    fails(b'[{"a": ' + b"[" * 1_000_000, "Item 1 is nested more than 64 levels deep (at key 'a').")
+
+
+def test_a_number_with_thousands_of_digits_fails_and_the_parser_keeps_working():
+    fails(
+        b'[{"ean": "1"}, {"price": 1' + b"0" * 5000 + b"}]",
+        "The JSON file holds a number longer than 4000 digits (from byte 25); numbers that long are refused.",
+    )
+    # ijson's C parser used to be left corrupted by such a number: the next file must still parse.
+    _, rows = read(json.dumps([{"ean": str(n), "n": 10**50} for n in range(5000)]).encode())
+    assert len(rows) == 5000
+
+
+@pytest.mark.parametrize("number", [b"1e400", b"-1.5E+200", b"1" + b"0" * 150])
+def test_a_huge_number_is_a_row_error(number):
+    _, [row, after] = read(b'[{"ean": "1", "price": ' + number + b'}, {"ean": "2"}]')
+    assert row.error == "item 1: the number at key 'price' is too large (more than 100 digits)"
+    assert after.error is None
+
+
+def test_an_overlong_value_fails():
+    fails(
+        json.dumps([{"description": "x" * 100_001}]).encode(),
+        "Item 1 has a value longer than 100000 characters (at key 'description').",
+    )
+
+
+def test_too_many_keys_fail():
+    fails(
+        json.dumps([{f"k{n}": n for n in range(1001)}]).encode(),
+        "Item 1 has 1001 keys; at most 1000 are supported.",
+    )
+
+
+@pytest.mark.parametrize(
+    "data, kind",
+    [
+        (b"ean;name\n3760000000017;Stylo\n", "plain text (such as CSV)"),
+        (b"<?xml version='1.0'?><products/>", "XML"),
+        ((FILES / "catalog_fr.xlsx").read_bytes(), "a ZIP archive (such as an Excel .xlsx file)"),
+        (b"\x00\x01\x02binary", "binary data"),
+    ],
+)
+def test_content_that_is_not_json_is_named(data, kind):
+    message = f"The file is named .json but its content is {kind}, not a JSON array of objects."
+    fails(data, message)
+    assert content_mismatch("json", data) == message
+
+
+def test_empty_file_fails():
+    fails(b"  \n", "The file is empty.")
+
+
+# --- through the pipeline ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_json_catalog_imports_with_nested_values_in_attributes():
+    job = import_file((FILES / "catalog.json").read_bytes(), "json", supplier_code="SUP")
+    assert job.status == "completed", job.error_summary
+    assert (job.total_rows, job.products_created, job.failed_rows) == (4, 3, 1)
+    pen = Product.objects.get(ean="3760000000017")
+    assert (pen.name, pen.price, pen.stock, pen.brand) == ("Stylo bleu", Decimal("1.99"), 120, "Bic")
+    assert pen.attributes == {
+        "specs": {"colour": "blue", "weights": [0.015, 0.02]},
+        "tags": ["office", "pen"],
+    }
+    assert Product.objects.get(ean="3760000000024").price == Decimal("3.50")
+    assert Product.objects.get(ean="0012345678905").attributes == {"discontinued": False}
+    error = ImportLog.objects.get(job=job, level="error")
+    assert (error.row_number, error.message) == (3, "item 3 is not an object (found a string)")
+
+
+@pytest.mark.django_db
+def test_a_mapped_nested_value_becomes_json_text():
+    data = b'[{"ean": "3760000000017", "name": "P", "category": ["Office", {"sub": 1.5}]}]'
+    job = import_file(data, "json")
+    assert job.status == "completed", job.error_summary
+    assert Product.objects.get().category == '["Office", {"sub": 1.5}]'
+
+
+@pytest.mark.django_db
+def test_real_json_without_an_ean_column_fails_naming_the_missing_column():
+    job = import_file((FILES / "die_books.json").read_bytes(), "json")
+    assert job.status == "failed"
+    assert job.error_summary.startswith("No column maps to ean. The file's columns are: id, name, author,")
+    assert not Product.objects.exists()
+
+
+@pytest.mark.django_db
+def test_real_json_mapped_to_a_non_ean_column_fails_every_row_clearly():
+    job = import_file((FILES / "die_books.json").read_bytes(), "json", mapping={"id": "ean"})
+    assert job.status == "completed" and (job.total_rows, job.failed_rows) == (3, 3)
+    errors = ImportLog.objects.filter(job=job, level="error").order_by("row_number")
+    assert [(e.row_number, e.field, e.message) for e in errors] == [
+        (n, "ean", "EAN check digit invalid") for n in (1, 2, 3)
+    ]
+
+
+@pytest.mark.django_db
+def test_xml_renamed_json_fails_the_job_with_a_sentence():
+    job = import_file((FILES / "catalog.xml").read_bytes(), "json")
+    assert job.status == "failed"
+    assert job.error_summary == "The file is named .json but its content is XML, not a JSON array of objects."
+
+
+@pytest.mark.django_db
+def test_malformed_json_fails_the_job_and_writes_nothing():
+    job = import_file(b'[{"ean": "3760000000017", "name": "A"}, {"ean": ', "json")
+    assert job.status == "failed"
+    assert job.error_summary == "The JSON file is cut short: it ends in item 2 (after key 'ean')."
+    assert not Product.objects.exists()

@@ -1,0 +1,295 @@
+"""XLSX: the first sheet, every row, cells as the spreadsheet shows them, hostile archives refused."""
+
+import io
+import re
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from catalog.models import Product
+from imports.formats import FormatError, content_mismatch, reader_for
+from imports.formats import xlsx as xlsx_module
+from imports.models import ImportLog
+
+from .catalog_files import import_file
+
+FILES = Path(__file__).resolve().parent.parent / "files"
+
+
+def read(data: bytes):
+    reader = reader_for("xlsx")(io.BytesIO(data))
+    return reader.columns(), list(reader.rows())
+
+
+def sample(name: str) -> bytes:
+    return (FILES / name).read_bytes()
+
+
+def workbook_bytes(*rows) -> bytes:
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def test_cells_read_as_the_spreadsheet_shows_them():
+    columns, rows = read(sample("catalog_fr.xlsx"))
+    assert columns == [
+        "EAN",
+        "Désignation",
+        "Prix HT",
+        "Stock",
+        "Disponible le",
+        "Actif",
+        "Poids (kg)",
+        "Marque",
+    ]
+    # Row 4 is blank: skipped, but the rows after it keep their spreadsheet numbers.
+    assert [row.number for row in rows] == [2, 3, 5, 6]
+    first, second, upc, text_codes = (row.values for row in rows)
+    assert first == {
+        "EAN": 3760000000017,
+        "Désignation": "Stylo bleu",
+        "Prix HT": Decimal("1.99"),
+        "Stock": 120,
+        "Disponible le": "2024-05-01",
+        "Actif": True,
+        "Poids (kg)": Decimal("0.015"),
+        "Marque": "Bic",
+    }
+    assert second["EAN"] == 3760000000024 and type(second["EAN"]) is int  # stored as 3760000000024.0
+    assert second["Disponible le"] == "2024-05-02T14:30:00"
+    assert second["Actif"] is False
+    assert upc["EAN"] == 12345678905  # a number: catalog/ean.py pads the lost zeros back
+    assert text_codes["EAN"] == "0036000000016" and text_codes["Prix HT"] == "2,10 €"
+
+
+def test_numbers_and_text_stored_the_excel_way_read_exactly():
+    _, [row] = read(sample("excel_quirks.xlsx"))
+    assert row.values["EAN"] == 3760000000001  # <v>3.760000000001E+12</v>
+    assert row.values["Prix"] == Decimal("29.99")  # <v>29.989999999999998</v>, as Excel displays it
+    assert row.values["Libellé"] == "Line one\r\nline two"  # _x000D_ decoded
+    assert row.values["Note"] == "literal _x0041_ stays"  # _x005F_ escapes the underscore
+
+
+def test_float_cells_keep_what_the_spreadsheet_displays():
+    cell = xlsx_module._cell_value
+    assert cell(3760000000001.0, 1, 0) == 3760000000001
+    assert cell(29.99, 1, 0) == Decimal("29.99")
+    assert cell(0.1 + 0.2, 1, 0) == Decimal("0.3")
+    assert cell(12.000000000000002, 1, 0) == 12
+    assert cell(1e20, 1, 0) == 10**20
+
+
+def test_header_is_the_first_non_blank_row():
+    columns, rows = read(sample("header_offset.xlsx"))
+    assert columns == ["Code barre", "Titre"]
+    assert [(row.number, row.values["Titre"]) for row in rows] == [
+        (4, "Premier"),
+        (6, "Après une ligne vide"),
+    ]
+
+
+@pytest.mark.parametrize("name", ["wrong_dimension.xlsx", "no_dimension.xlsx"])
+def test_every_row_is_read_whatever_the_stored_dimension_says(name):
+    reader = reader_for("xlsx")(io.BytesIO(sample(name)))
+    rows = list(reader.rows())
+    assert [row.number for row in rows] == list(range(2, 52))
+    assert rows[-1].values == {"ean": "0000000000050", "name": "Product 50", "price": Decimal("50.5")}
+    assert reader.fraction_read() is None  # the stored dimension cannot tell
+
+
+def test_fraction_read_follows_the_stored_dimension():
+    reader = reader_for("xlsx")(io.BytesIO(workbook_bytes(["ean"], *([str(n)] for n in range(9)))))
+    fractions = [reader.fraction_read() for _ in reader.rows()]
+    assert fractions[0] == pytest.approx(0.2) and fractions[-1] == 1.0
+
+
+def test_libreoffice_wrote_the_real_sample():
+    assert b"LibreOffice" in zipfile.ZipFile(io.BytesIO(sample("die_books.xlsx"))).read("docProps/app.xml")
+
+
+def test_only_the_first_sheet_is_read():
+    _, rows = read(sample("catalog_fr.xlsx"))
+    assert all("This sheet is not the catalog" not in str(row.values) for row in rows)
+
+
+def test_libreoffice_formula_cells_read_their_saved_value():
+    columns, [row] = read(sample("die_books.xlsx"))
+    assert columns == ["id", "name", "author_email", "price"]
+    assert row.number == 2 and row.values["price"] == 4  # =ABS(-4)
+
+
+def test_duplicate_and_blank_headers_get_names_and_trailing_empty_headers_are_dropped():
+    columns, _ = read(workbook_bytes(["ean", None, "ean", "name", None, None], ["1", "x", "2", "n"]))
+    assert columns == ["ean", "column 2", "ean (2)", "name"]
+
+
+def test_values_beyond_the_header_are_a_row_error():
+    _, rows = read(workbook_bytes(["ean", "name"], ["1", "a", None, "stray"], ["2", "b"]))
+    assert rows[0].error == "row has 4 values but the header has 2 columns"
+    assert rows[1].values == {"ean": "2", "name": "b"}
+
+
+def test_an_overlong_cell_is_a_format_error_naming_the_cell():
+    # openpyxl's writer cuts text at Excel's 32767 characters; other writers do not.
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes(["ean", "description"], ["1", "@LONG@"])))
+    entries = {name: source.read(name) for name in source.namelist()}
+    sheet = entries["xl/worksheets/sheet1.xml"]
+    entries["xl/worksheets/sheet1.xml"] = sheet.replace(b"@LONG@", b"x" * 100_001)
+    with pytest.raises(FormatError, match=r"^Cell B2 is longer than 100000 characters \(100001\)\.$"):
+        read(zip_bytes(entries))
+
+
+def test_an_empty_first_sheet_is_a_format_error():
+    with pytest.raises(FormatError, match=r"^The first sheet of the workbook is empty\.$"):
+        read(workbook_bytes())
+
+
+@pytest.mark.parametrize(
+    "data, kind",
+    [
+        (b"ean;name\n3760000000017;Stylo\n", "plain text (such as CSV)"),
+        (b'[{"ean": "3760000000017"}]', "JSON"),
+        (b"<?xml version='1.0'?><products/>", "XML"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "an old binary Excel .xls file"),
+    ],
+)
+def test_content_that_is_not_a_workbook_is_named(data, kind):
+    with pytest.raises(FormatError, match=rf"^The file is named \.xlsx but its content is {re.escape(kind)}"):
+        read(data)
+    assert content_mismatch("xlsx", data).startswith("The file is named .xlsx")
+
+
+@pytest.mark.parametrize(
+    "entries, kind",
+    [
+        ({"word/document.xml": b"<w/>", "[Content_Types].xml": b"<x/>"}, "a Word document"),
+        (
+            {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"},
+            "an OpenDocument",
+        ),
+        ({"readme.txt": b"hello"}, "a ZIP archive without xl/workbook.xml"),
+    ],
+)
+def test_zip_archives_that_are_not_workbooks_are_named(entries, kind):
+    with pytest.raises(FormatError, match=rf"^The file is named \.xlsx but it is {kind}"):
+        read(zip_bytes(entries))
+
+
+def test_a_workbook_without_a_worksheet_is_a_format_error():
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes(["ean"])))
+    entries = {name: source.read(name) for name in source.namelist()}
+    entries["xl/workbook.xml"] = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", entries["xl/workbook.xml"])
+    with pytest.raises(FormatError, match=r"^The workbook has no worksheet\.$"):
+        read(zip_bytes(entries))
+
+
+def test_a_workbook_whose_parts_are_missing_cannot_be_opened():
+    with pytest.raises(FormatError, match=r"^The workbook is corrupt and cannot be opened \("):
+        read(zip_bytes({"xl/workbook.xml": b"<workbook/>"}))
+
+
+def test_a_truncated_workbook_is_a_format_error():
+    data = sample("catalog_fr.xlsx")
+    with pytest.raises(FormatError, match=r"^The file is named \.xlsx but it is not a readable ZIP archive"):
+        read(data[: len(data) // 2])
+
+
+def test_a_workbook_with_a_corrupt_sheet_is_a_format_error():
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes(["ean"], ["1"])))
+    entries = {name: source.read(name) for name in source.namelist()}
+    entries["xl/worksheets/sheet1.xml"] = entries["xl/worksheets/sheet1.xml"][:-40]
+    with pytest.raises(FormatError, match=r"^The workbook is corrupt"):
+        read(zip_bytes(entries))
+
+
+def test_a_zip_bomb_is_refused_before_inflating():
+    bomb = zip_bytes({"xl/workbook.xml": b"<w/>", "xl/worksheets/sheet1.xml": b"\x00" * (20 << 20)})
+    assert len(bomb) < 100_000
+    with pytest.raises(
+        FormatError, match=r"inflates \d+ times \(at most 100 is accepted\): it looks like a zip bomb"
+    ):
+        read(bomb)
+
+
+def test_too_many_entries_are_refused():
+    entries = {f"xl/media/{n}.txt": b"" for n in range(xlsx_module.MAX_ENTRIES)}
+    with pytest.raises(FormatError, match=r"^The workbook holds 10001 files; at most 10000"):
+        read(zip_bytes({"xl/workbook.xml": b"<w/>", **entries}))
+
+
+def test_too_much_inflated_data_is_refused(monkeypatch):
+    monkeypatch.setattr(xlsx_module, "MAX_UNCOMPRESSED_BYTES", 10_000)
+    with pytest.raises(FormatError, match=r"^The workbook inflates to \d+ bytes; at most 10000"):
+        read(sample("catalog_fr.xlsx"))
+
+
+def test_a_shared_text_table_too_big_for_memory_is_refused(monkeypatch):
+    monkeypatch.setattr(xlsx_module, "MAX_SHARED_STRINGS_BYTES", 100)
+    expected = r"^The workbook's shared text table inflates to \d+ bytes; at most 100 "
+    with pytest.raises(FormatError, match=expected):
+        read(sample("die_books.xlsx"))
+
+
+@pytest.mark.parametrize("name", ["../../etc/cron.d/evil", "/etc/passwd", "xl/../../evil.xml", "C:\\evil"])
+def test_unsafe_entry_paths_are_refused(name):
+    with pytest.raises(FormatError, match=r"^The workbook contains an unsafe file path"):
+        read(zip_bytes({"xl/workbook.xml": b"<w/>", name: b"x"}))
+
+
+# --- through the pipeline ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_xlsx_catalog_imports_with_typed_cells():
+    job = import_file(sample("catalog_fr.xlsx"), "xlsx", supplier_code="FR")
+    assert job.status == "completed", job.error_summary
+    assert (job.total_rows, job.products_created, job.failed_rows) == (4, 4, 0)
+    pen = Product.objects.get(ean="3760000000017")
+    assert (pen.name, pen.price, pen.stock) == ("Stylo bleu", Decimal("1.99"), 120)
+    assert pen.attributes == {"Disponible le": "2024-05-01", "Actif": True, "Poids (kg)": 0.015}
+    assert Product.objects.get(ean="0036000000016").price == Decimal("2.10")
+    assert Product.objects.filter(ean="0012345678905", name__startswith="Gomme").exists()
+    warning = ImportLog.objects.get(job=job, level="warning", row_number=5)
+    assert warning.field == "ean" and "0012345678905" in warning.message
+
+
+@pytest.mark.django_db
+def test_real_xlsx_without_an_ean_column_fails_naming_the_missing_column():
+    job = import_file(sample("die_books.xlsx"), "xlsx")
+    assert job.status == "failed"
+    assert job.error_summary.startswith(
+        "No column maps to ean. The file's columns are: id, name, author_email, price."
+    )
+    assert not Product.objects.exists()
+
+
+@pytest.mark.django_db
+def test_real_xlsx_mapped_to_a_non_ean_column_fails_every_row_clearly():
+    job = import_file(sample("die_books.xlsx"), "xlsx", mapping={"id": "ean"})
+    assert job.status == "completed" and (job.total_rows, job.failed_rows) == (1, 1)
+    log = ImportLog.objects.get(job=job, level="error")
+    assert (log.row_number, log.field, log.message, log.value) == (2, "ean", "EAN check digit invalid", "1")
+
+
+@pytest.mark.django_db
+def test_csv_renamed_xlsx_fails_the_job_with_a_sentence():
+    job = import_file(b"ean,name\n3760000000017,Stylo\n", "xlsx")
+    assert job.status == "failed"
+    assert job.error_summary == (
+        "The file is named .xlsx but its content is plain text (such as CSV), not an Excel workbook."
+    )

