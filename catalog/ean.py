@@ -72,6 +72,12 @@ def gs1_check_digit_ok(digits: str) -> bool:
     Hand-written because it runs once per imported row: python-stdnum's ``ean.is_valid`` is
     the reference (tests compare the two) but costs ~30 µs a call, ten times this.
     """
+    if len(digits) == 13:
+        # The usual EAN-13, unrolled on the ASCII codes (four times faster): the weights
+        # 1,3,1,...,3,1 add up to 25, and 25 * ord("0") = 1200 is 0 modulo 10.
+        d = digits.encode()
+        odd = d[1] + d[3] + d[5] + d[7] + d[9] + d[11]
+        return (d[0] + d[2] + d[4] + d[6] + d[8] + d[10] + d[12] + 3 * odd) % 10 == 0
     total = 3 * sum(map(int, digits[-2::-2])) + sum(map(int, digits[-3::-2]))
     return (10 - total % 10) % 10 == ord(digits[-1]) - 48
 

@@ -8,9 +8,11 @@ re-run from the checkpoint without counting or logging anything twice.
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import islice
 
@@ -151,12 +153,31 @@ def _analyze(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
         validator = RowValidator(mapper)
         resume_after = job.checkpoint_row
         rows = (r for r in reader.rows() if r.number > resume_after)
-        for chunk in _chunks(rows, settings.PIXEE_IMPORT_CHUNK_SIZE):
-            results = [validator.validate(raw) for raw in chunk]
-            _commit_analysis_chunk(job, lease, results, reader.fraction_read())
-            _refresh(job, on_progress)
+        with _collector_paused():
+            for chunk in _chunks(rows, settings.PIXEE_IMPORT_CHUNK_SIZE):
+                results = [validator.validate(raw) for raw in chunk]
+                _commit_analysis_chunk(job, lease, results, reader.fraction_read())
+                _refresh(job, on_progress)
+                gc.collect(1)  # the young generations only: cheap, and cycles never pile up
     _finish_analysis(job, lease)
     _refresh(job, on_progress)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause CPython's automatic cyclic garbage collection; the caller collects between chunks.
+
+    Validating a chunk allocates millions of short-lived objects that reference counting frees.
+    The automatic collector, run every 700 allocations, kept traversing the chunk in flight and,
+    once it had promoted it, the worker's long-lived objects too: a third of the analysis time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
@@ -167,18 +188,20 @@ def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
 
 def _commit_analysis_chunk(job: ImportJob, lease, results: list[RowResult], fraction: float | None) -> None:
     now = timezone.now()
+    # As text: COPY sends text anyway, and a UUID would go through its adapter once per row.
+    job_id = str(job.pk)
     staged, logs = [], []
     for result in results:
         if result.staged is not None:
-            staged.append(staged_tuple(job.pk, result.number, result.staged))
+            staged.append(staged_tuple(job_id, result.number, result.staged))
         for issue in result.errors:
             logs.append(
-                log_tuple(job.pk, result.number, LogLevel.ERROR, issue.field, issue.message, issue.value, now)
+                log_tuple(job_id, result.number, LogLevel.ERROR, issue.field, issue.message, issue.value, now)
             )
         for issue in result.warnings:
             logs.append(
                 log_tuple(
-                    job.pk, result.number, LogLevel.WARNING, issue.field, issue.message, issue.value, now
+                    job_id, result.number, LogLevel.WARNING, issue.field, issue.message, issue.value, now
                 )
             )
     failed = len(results) - len(staged)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -16,8 +17,11 @@ STAGED_COLUMNS = ("job_id", "row_number", "ean", *PRODUCT_FIELDS)
 LOG_COLUMNS = ("job_id", "row_number", "level", "field", "message", "value", "timestamp")
 
 
+_staged_values = itemgetter(*STAGED_COLUMNS[2:])
+
+
 def staged_tuple(job_id, number: int, staged: dict[str, Any]) -> tuple:
-    return (job_id, number, *(staged[c] for c in STAGED_COLUMNS[2:]))
+    return (job_id, number, *_staged_values(staged))
 
 
 def log_tuple(

@@ -51,7 +51,7 @@ class CsvReader(RowReader):
         try:
             for record in self._records:
                 self._number += 1
-                if not any(cell.strip() for cell in record):
+                if not "".join(record).strip():  # blank: one join, not a generator per row
                     continue
                 if len(record) > width and any(cell.strip() for cell in record[width:]):
                     yield RawRow(
