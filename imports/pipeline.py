@@ -277,11 +277,16 @@ def _finish_analysis(job: ImportJob, lease) -> None:
 
 def _reject_duplicates(job: ImportJob, now) -> int:
     """Later rows repeating an EAN fail; the first occurrence wins (CONTRACT §3)."""
+    # Grouped by the EAN as a number: staged EANs are always 13 ASCII digits, so the cast is
+    # one-to-one, and sorting a million integers costs half as much as sorting them as text.
     duplicates = """
-        SELECT row_number, ean, first_row FROM (
-            SELECT row_number, ean, min(row_number) OVER (PARTITION BY ean) AS first_row
+        SELECT s.row_number, s.ean, d.first_row
+        FROM imports_stagedrow AS s JOIN (
+            SELECT CAST(ean AS bigint) AS number, min(row_number) AS first_row
             FROM imports_stagedrow WHERE job_id = %s
-        ) AS t WHERE row_number > first_row
+            GROUP BY 1 HAVING count(*) > 1
+        ) AS d ON CAST(s.ean AS bigint) = d.number
+        WHERE s.job_id = %s AND s.row_number > d.first_row
     """
     return _reject(
         job, now, duplicates, "ean", "'duplicate EAN in file (first seen at row ' || first_row || ')'", "ean"
@@ -301,18 +306,19 @@ def _reject_nameless_new(job: ImportJob, now) -> int:
 def _reject(job: ImportJob, now, selection: str, field: str, message_sql: str, value_sql: str) -> int:
     """Log an error for each staged row ``selection`` picks, then unstage those rows."""
     job_id = _db_uuid(job.pk)
+    selection_params = [job_id] * selection.count("%s")  # every parameter of a selection is the job
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO imports_importlog (job_id, row_number, level, field, message, value, timestamp)
                 SELECT %s, row_number, %s, %s, {message_sql}, {value_sql}, %s FROM ({selection}) AS bad""",
-            [job_id, LogLevel.ERROR, field, now, job_id],
+            [job_id, LogLevel.ERROR, field, now, *selection_params],
         )
         rejected = cursor.rowcount
         if rejected:
             cursor.execute(
                 f"""DELETE FROM imports_stagedrow WHERE job_id = %s
                     AND row_number IN (SELECT row_number FROM ({selection}) AS bad)""",
-                [job_id, job_id],
+                [job_id, *selection_params],
             )
     return rejected
 
