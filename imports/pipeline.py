@@ -28,7 +28,7 @@ from .choices import ImportStatus, LogLevel
 from .formats import FormatError, RawRow, reader_for
 from .mapping import ColumnMapper
 from .models import ImportJob, ImportLog, StagedRow
-from .staging import log_tuple, staged_tuple, write_logs, write_staged
+from .staging import discard_staged, log_tuple, staged_tuple, write_logs, write_staged
 from .summary import error_summary
 from .validation import RowResult, RowValidator
 
@@ -88,7 +88,7 @@ def fail(job_id, message: str) -> bool:
             job_id, "fail", raise_conflict=False, error_summary=message, lease_token=None
         ):
             return False
-        StagedRow.objects.filter(job_id=job_id).delete()
+        discard_staged(job_id)
         milestone(job_id, f"Import failed: {message}", level=LogLevel.ERROR)
     return True
 
@@ -392,7 +392,7 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
         job.refresh_from_db()
         if not state.transition(job.pk, "complete", raise_conflict=False, lease_token=None):
             raise JobStopped()
-        StagedRow.objects.filter(job_id=job.pk).delete()
+        discard_staged(job.pk)
         milestone(
             job.pk,
             f"Import completed: {job.products_created} created, {job.products_updated} updated, "

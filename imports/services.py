@@ -21,7 +21,8 @@ from . import pipeline, state
 from .choices import ImportStatus
 from .formats import file_type_from_name, supported_types
 from .mapping import validate_explicit_mapping
-from .models import ImportJob, StagedRow
+from .models import ImportJob
+from .staging import discard_staged
 
 
 class UploadRejected(ValueError):
@@ -161,7 +162,7 @@ def import_job_discard_data(*, job_id) -> None:
     job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.CANCELLED).first()
     if job is None:
         return
-    StagedRow.objects.filter(job_id=job.pk).delete()
+    discard_staged(job.pk)
     if job.file:
         job.file.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(file="")
