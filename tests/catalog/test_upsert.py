@@ -7,7 +7,15 @@ from catalog.upsert import PostgresProductWriter, PythonProductWriter
 from imports.models import ImportJob, StagedRow
 from tests.factories import ProductFactory, ean13
 
-WRITERS = [PostgresProductWriter, PythonProductWriter]
+
+class PostgresWriterComparingFirst(PostgresProductWriter):
+    """The same writer, always taking its way for chunks expected to be mostly unchanged."""
+
+    def upsert(self, rows, *, supplier_code, mostly_unchanged=False):
+        return super().upsert(rows, supplier_code=supplier_code, mostly_unchanged=True)
+
+
+WRITERS = [PostgresProductWriter, PostgresWriterComparingFirst, PythonProductWriter]
 
 
 def stage(job, rows):
@@ -21,11 +29,11 @@ def job(db):
     return ImportJob.objects.create(file_name="x.csv", file_type="csv", supplier_code="SUP")
 
 
-@pytest.fixture(params=WRITERS, ids=["postgres", "python"])
+@pytest.fixture(params=WRITERS, ids=["postgres", "postgres-compare-first", "python"])
 def writer(request, db):
     from django.db import connection
 
-    if request.param is PostgresProductWriter and connection.vendor != "postgresql":
+    if issubclass(request.param, PostgresProductWriter) and connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
     return request.param()
 

@@ -148,6 +148,22 @@ def test_chunked_run_gives_the_same_result_as_one_chunk(settings):
     assert Product.objects.count() == 23
 
 
+def test_chunked_reimport_counts_are_exact_whichever_way_each_chunk_is_written(settings):
+    settings.PIXEE_IMPORT_CHUNK_SIZE = 5
+    rows = [f"{ean13(n)},Product {n},{n}.50" for n in range(20)]
+    run_import("ean,name,price\n" + "\n".join(rows) + "\n")
+    # Unchanged chunks first (the writer then compares before writing), then changed and new rows.
+    again = (
+        rows[:12]
+        + [f"{ean13(n)},Product {n},{n}.75" for n in range(12, 16)]
+        + [f"{ean13(n)},Product {n},1" for n in range(20, 26)]
+    )
+    job = run_import("ean,name,price\n" + "\n".join(again) + "\n")
+    assert (job.products_created, job.products_updated, job.products_unchanged) == (6, 4, 12)
+    assert Product.objects.get(ean=ean13(13)).price == Decimal("13.75")
+    assert Product.objects.count() == 26
+
+
 def test_dry_run_stops_at_ready_and_writes_nothing():
     ProductFactory(ean=ean13(1), name="Old")
     job = run_import(f"ean,name\n{ean13(1)},New\n{ean13(2)},Created\nbad,Row\n", dry_run=True)
