@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from itertools import islice
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -25,7 +26,7 @@ from catalog.upsert import UpsertCounts, product_writer
 
 from . import state
 from .choices import ImportStatus, LogLevel
-from .formats import FormatError, RawRow, reader_for
+from .formats import FormatError, reader_for
 from .mapping import ColumnMapper
 from .models import ImportJob, ImportLog, StagedRow
 from .staging import discard_staged, log_tuple, staged_tuple, write_logs, write_staged
@@ -35,6 +36,7 @@ from .validation import RowResult, RowValidator
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[ImportJob], None]
+T = TypeVar("T")
 
 
 class CriticalError(Exception):
@@ -152,13 +154,14 @@ def _analyze(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
         ImportJob.objects.filter(pk=job.pk).update(mapping=mapping)
         validator = RowValidator(mapper)
         resume_after = job.checkpoint_row
-        rows = (r for r in reader.rows() if r.number > resume_after)
+        # Each raw row is validated as it is read and dropped: a chunk holds only the results.
+        results = (validator.validate(raw) for raw in reader.rows() if raw.number > resume_after)
         with _collector_paused():
-            for chunk in _chunks(rows, settings.PIXEE_IMPORT_CHUNK_SIZE):
-                results = [validator.validate(raw) for raw in chunk]
-                _commit_analysis_chunk(job, lease, results, reader.fraction_read())
+            for chunk in _chunks(results, settings.PIXEE_IMPORT_CHUNK_SIZE):
+                _commit_analysis_chunk(job, lease, chunk, reader.fraction_read())
+                del chunk  # written: the collection below then has (almost) nothing to traverse
                 _refresh(job, on_progress)
-                gc.collect(1)  # the young generations only: cheap, and cycles never pile up
+                gc.collect(1)  # the young generations only: cycles never pile up
     _finish_analysis(job, lease)
     _refresh(job, on_progress)
 
@@ -180,7 +183,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
+def _chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
