@@ -12,6 +12,7 @@ import gc
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from itertools import islice
@@ -156,10 +157,13 @@ def _analyze(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
         resume_after = job.checkpoint_row
         # Each raw row is validated as it is read and dropped: a chunk holds only the results.
         results = (validator.validate(raw) for raw in reader.rows() if raw.number > resume_after)
-        with _collector_paused():
-            for chunk in _chunks(results, settings.PIXEE_IMPORT_CHUNK_SIZE):
-                _commit_analysis_chunk(job, lease, chunk, reader.fraction_read())
-                del chunk  # written: the collection below then has (almost) nothing to traverse
+        chunks = (
+            (chunk, reader.fraction_read()) for chunk in _chunks(results, settings.PIXEE_IMPORT_CHUNK_SIZE)
+        )
+        with _collector_paused(), _read_ahead(chunks) as validated:
+            for chunk, fraction in validated:
+                _commit_analysis_chunk(job, lease, chunk, fraction)
+                del chunk  # written: the collection below then has less to traverse
                 _refresh(job, on_progress)
                 gc.collect(1)  # the young generations only: cycles never pile up
     _finish_analysis(job, lease)
@@ -181,6 +185,25 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def _read_ahead(items: Iterator[T]) -> Iterator[Iterator[T]]:
+    """``items``, each one produced by a background thread while the caller handles the previous.
+
+    The analysis alternates pure Python work (reading and validating a chunk) and waits on the
+    database (COPY, commit); this overlaps the two. The background thread never touches the
+    database. Leaving the block waits for the item being produced, if any.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read-ahead") as executor:
+
+        def ahead() -> Iterator[T]:
+            pending = executor.submit(next, items, None)
+            while (item := pending.result()) is not None:
+                pending = executor.submit(next, items, None)
+                yield item
+
+        yield ahead()
 
 
 def _chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
