@@ -191,7 +191,7 @@ class Utf8Stream(io.RawIOBase):
     Bytes that are not valid in ``encoding`` raise a FormatError naming where they are.
     """
 
-    def __init__(self, raw: BinaryIO, encoding: str, *, rewrite_first=None, block: int = 65536):
+    def __init__(self, raw: BinaryIO | File, encoding: str, *, rewrite_first=None, block: int = 65536):
         self._raw = raw
         self._encoding = encoding
         self._decoder = codecs.getincrementaldecoder(encoding)()
