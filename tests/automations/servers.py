@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import paramiko
@@ -176,15 +177,23 @@ class SftpServer:
 
 
 class FtpServer:
-    def __init__(self, root: Path, users: dict[str, str]):
-        from pyftpdlib.authorizers import DummyAuthorizer
-        from pyftpdlib.handlers import FTPHandler
-        from pyftpdlib.servers import FTPServer
+    """pyftpdlib; with ``certfile``, explicit FTPS (``AUTH TLS``) is offered."""
+
+    def __init__(self, root: Path, users: dict[str, str], *, certfile: Path | None = None):
+        with warnings.catch_warnings():  # pyftpdlib still builds on asyncore/asynchat
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from pyftpdlib.authorizers import DummyAuthorizer
+            from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+            from pyftpdlib.servers import FTPServer
 
         authorizer = DummyAuthorizer()
         for name, password in users.items():
             authorizer.add_user(name, password, str(root), perm="elr")
-        handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "timeout": 30})
+        # No 3-second penalty after a wrong password: the tests fail logins on purpose.
+        attributes = {"authorizer": authorizer, "timeout": 30, "auth_failed_timeout": 0}
+        if certfile is not None:
+            attributes.update(certfile=str(certfile), tls_control_required=True, tls_data_required=True)
+        handler = type("Handler", (TLS_FTPHandler if certfile else FTPHandler,), attributes)
         self.server = FTPServer(("127.0.0.1", 0), handler)
         self.port = self.server.address[1]
         self._stop = threading.Event()
@@ -199,6 +208,42 @@ class FtpServer:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+def self_signed_certificate(directory: Path) -> Path:
+    """A PEM file with a key and a self-signed certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    path = directory / "server.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        + certificate.public_bytes(serialization.Encoding.PEM)
+    )
+    return path
 
 
 # --- HTTP ------------------------------------------------------------------------------------
