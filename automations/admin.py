@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -92,12 +92,16 @@ class AutomationForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["source_type"].choices = [(t, source_for(t).label) for t in source_types()]
-        self.fields["timezone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
+        cast(forms.ChoiceField, self.fields["source_type"]).choices = [
+            (t, source_for(t).label) for t in source_types()
+        ]
+        cast(forms.ChoiceField, self.fields["timezone"]).choices = [
+            (z, z) for z in sorted(zoneinfo.available_timezones())
+        ]
         self.service_kwargs: dict[str, Any] = {}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         # clean() runs before the form touches the instance: it still holds the stored secrets.
         current = services.source_values(self.instance) if self.instance.pk else {}
         source_type = data.get("source_type") or ""

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
@@ -35,6 +34,9 @@ from .sources import (
     source_for,
 )
 from .sources.base import STALE_AFTER
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +98,7 @@ def automation_clean(
 
 def automation_create(
     *,
-    user: AbstractBaseUser,
+    user: User,
     name: str,
     schedule: str,
     file_source: dict[str, Any],
@@ -221,9 +223,11 @@ def _apply(automation: Automation, cleaned: dict[str, Any]) -> None:
         setattr(automation, name, cleaned[name])
     source = cleaned["file_source"]
     for name, field in _MODEL_FIELD.items():
-        default = automation._meta.get_field(field).get_default()
         value = source.get(name)
-        setattr(automation, field, default if value is None else value)
+        if value is None:
+            model_field = automation._meta.get_field(field)
+            value = model_field.get_default() if isinstance(model_field, models.Field) else None
+        setattr(automation, field, value)
 
 
 def _schedule_sync(automation: Automation) -> None:
@@ -304,6 +308,7 @@ def automation_run(*, automation_id: Any, run_id: Any = None, force: bool = Fals
     One run at a time per automation: a scheduled firing during a run is dropped (logged).
     ``completed`` means the file was fetched and its import job created; the job has its own status.
     """
+    run: AutomationRun | None
     if run_id is None:
         try:
             run = _run_start(automation_id=automation_id, trigger=RunTrigger.SCHEDULE)

@@ -15,7 +15,7 @@ from . import serializers as s
 
 
 def _automation(request, automation_id) -> Automation:
-    return get_owned_or_404(
+    return get_owned_or_404(  # type: ignore[return-value]
         selectors.automation_list(automations=Automation.objects.all()), request, pk=automation_id
     )
 

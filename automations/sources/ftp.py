@@ -27,23 +27,29 @@ from .base import (
 )
 
 
-class _CheckedConnectMixin:
-    """``connect`` to the address the SSRF guard checked; ``host`` keeps the name (for TLS)."""
-
-    def connect(self: Any, host: str = "", port: int = 0, timeout: float = -999, source_address=None) -> str:
-        self.host, self.port, self.timeout = host, port, timeout
-        self.sock = socket.create_connection((resolve_checked(host, port), port), timeout)
-        self.af = self.sock.family
-        self.file = self.sock.makefile("r", encoding=self.encoding)
-        self.welcome = self.getresp()
-        return self.welcome
+def _checked_connect(ftp: ftplib.FTP, host: str, port: int, timeout: float) -> str:
+    """``FTP.connect`` to the address the SSRF guard checked; ``host`` keeps the name (for TLS)."""
+    ftp.host, ftp.port, ftp.timeout = host, port, timeout
+    ftp.sock = socket.create_connection((resolve_checked(host, port), port), timeout)
+    ftp.af = ftp.sock.family
+    ftp.file = ftp.sock.makefile("r", encoding=ftp.encoding)
+    ftp.welcome = ftp.getresp()
+    return ftp.welcome
 
 
-class _GuardedFTP(_CheckedConnectMixin, ftplib.FTP):
-    pass
+class _GuardedFTP(ftplib.FTP):
+    def connect(
+        self, host: str = "", port: int = 0, timeout: float = -999, source_address: Any = None
+    ) -> str:
+        return _checked_connect(self, host, port, timeout)
 
 
-class _GuardedFTPS(_CheckedConnectMixin, ftplib.FTP_TLS):
+class _GuardedFTPS(ftplib.FTP_TLS):
+    def connect(
+        self, host: str = "", port: int = 0, timeout: float = -999, source_address: Any = None
+    ) -> str:
+        return _checked_connect(self, host, port, timeout)
+
     def ntransfercmd(self, cmd, rest=None):
         # Servers such as vsftpd (require_ssl_reuse) refuse a data connection that does not
         # resume the control connection's TLS session; ftplib does not do it by itself.
@@ -74,7 +80,7 @@ class FtpSource(FileSource):
             return self._download(ftp, download)
         except TimeoutError:
             raise SourceError(read_timed_out(self.where)) from None
-        except (*ftplib.all_errors, EOFError) as exc:
+        except ftplib.all_errors as exc:  # EOFError and OSError included
             raise SourceError(f"The FTP session with {self.where} failed ({_reply(exc)}).") from None
         finally:
             ftp.close()
