@@ -368,7 +368,7 @@ class AutomationAdmin(admin.ModelAdmin):
     def stored_secrets(self, automation: Automation) -> str:
         if not automation.pk:
             return "—"
+        values = services.source_values(automation)
         return ", ".join(
-            f"{name.replace('_', ' ')}: {'set' if getattr(automation, name) else 'not set'}"
-            for name in SECRET_FIELDS
+            f"{name.replace('_', ' ')}: {'set' if values[name] else 'not set'}" for name in SECRET_FIELDS
         )

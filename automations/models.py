@@ -47,7 +47,8 @@ class Automation(models.Model):
     # file_source: secrets, encrypted at rest, never shown.
     password = EncryptedTextField(blank=True, default="")
     private_key = EncryptedTextField(blank=True, default="")
-    authorization = EncryptedTextField(blank=True, default="")
+    # Not "authorization": a reserved word in SQL, which would trip anyone querying the table.
+    http_authorization = EncryptedTextField("authorization header", blank=True, default="")
 
     periodic_task = models.OneToOneField(
         PeriodicTask,
@@ -80,7 +81,7 @@ class Automation(models.Model):
             host_key=self.host_key,
             headers=dict(self.headers or {}),
             tls=self.tls,
-            authorization=self.authorization,
+            authorization=self.http_authorization,
         )
 
 

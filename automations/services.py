@@ -42,7 +42,10 @@ logger = logging.getLogger(__name__)
 
 TASK_NAME = "automations.tasks.run_automation"
 # Model field for each file_source key (the API's names); only ``type`` differs.
-_MODEL_FIELD = {name: ("source_type" if name == "type" else name) for name in CONFIG_FIELDS}
+_MODEL_FIELD = {
+    name: {"type": "source_type", "authorization": "http_authorization"}.get(name, name)
+    for name in CONFIG_FIELDS
+}
 
 
 class AutomationInvalid(ValueError):

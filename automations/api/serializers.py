@@ -4,6 +4,7 @@ from imports.api.serializers import MappingField
 
 from ..models import Automation, AutomationRun
 from ..selectors import automation_next_runs, automation_schedule_description
+from ..services import source_values
 from ..sources import SECRET_FIELDS, source_for, source_types
 
 
@@ -130,9 +131,10 @@ class FileSourceSerializer(serializers.Serializer):
         except ValueError:
             used = set(shown)
         body = {k: v for k, v in shown.items() if k == "type" or k in used}
+        values = source_values(automation)
         for secret in SECRET_FIELDS:
             if secret in used:
-                body[f"{secret}_set"] = bool(getattr(automation, secret))
+                body[f"{secret}_set"] = bool(values[secret])
         return body
 
 

@@ -200,23 +200,32 @@ def test_a_file_the_imports_refuse_fails_the_run(make_automation, http_server):
 SECRETS = ("sftp-key-passphrase-never-shown", "Bearer http-token-never-shown")
 
 
-@pytest.mark.django_db
-def test_secrets_are_encrypted_in_the_database(make_automation, sftp_source):
-    key = private_key_text("ed25519", passphrase=SECRETS[0])
-    automation = make_automation({**sftp_source, "password": SECRETS[0], "private_key": key})
-
+def _raw_secrets(automation):
+    """The secret columns as stored, read past the model field that decrypts them."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT password, private_key FROM automations_automation WHERE id = %s",
-            [automation.pk.hex] if connection.vendor == "sqlite" else [automation.pk],
+            "SELECT password, private_key, http_authorization FROM automations_automation WHERE id = %s",
+            [automation.pk.hex if connection.vendor == "sqlite" else automation.pk],
         )
-        password, private_key = cursor.fetchone()
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db
+def test_secrets_are_encrypted_in_the_database(make_automation, sftp_source, http_source):
+    key = private_key_text("ed25519", passphrase=SECRETS[0])
+    sftp = make_automation({**sftp_source, "password": SECRETS[0], "private_key": key})
+    http = make_automation({**http_source, "authorization": SECRETS[1]})
+
+    password, private_key, _ = _raw_secrets(sftp)
+    _, _, authorization = _raw_secrets(http)
 
     assert SECRETS[0] not in password and "PRIVATE KEY" not in private_key
     assert key.splitlines()[1] not in private_key
+    assert SECRETS[1] not in authorization and "http-token" not in authorization
     assert crypto.decrypt(password) == SECRETS[0]
     assert crypto.decrypt(private_key) == key.strip()
-    assert Automation.objects.get(pk=automation.pk).password == SECRETS[0]
+    assert crypto.decrypt(authorization) == SECRETS[1]
+    assert Automation.objects.get(pk=sftp.pk).password == SECRETS[0]
 
 
 @pytest.mark.django_db
