@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from cryptography.fernet import Fernet
-from django.conf import settings as django_settings
 
 from automations import services
 
@@ -16,14 +12,6 @@ CSV = b"EAN;Titre;Prix HT\n3760000000017;Chaise;29,99\n3760000000024;Table;149,0
 MAPPING = {"EAN": "ean", "Titre": "name", "Prix HT": "price"}
 SFTP_USER, SFTP_PASSWORD = "alice", "sftp-pa55-never-shown"
 FTP_USER, FTP_PASSWORD = "bob", "ftp-pa55-never-shown"
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _encryption_keys():
-    """pytest-django turns DEBUG off, so secrets at rest need a key; worker processes get the same."""
-    if not django_settings.PIXEE_ENCRYPTION_KEYS:
-        django_settings.PIXEE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-    os.environ["PIXEE_ENCRYPTION_KEYS"] = ",".join(django_settings.PIXEE_ENCRYPTION_KEYS)
 
 
 @pytest.fixture(autouse=True)

@@ -17,9 +17,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 @pytest.fixture(scope="module")
-def worker(start_worker):
-    # The HTTP source may reach the loopback test server only when private networks are allowed.
-    return start_worker(PIXEE_ALLOW_PRIVATE_NETWORK="true")
+def worker(celery_worker_process):
+    # Its environment allows private networks, so the HTTP source reaches the loopback test server.
+    return celery_worker_process
 
 
 @pytest.fixture
