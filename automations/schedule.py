@@ -35,6 +35,7 @@ MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
+_FIELD_CHARACTERS = re.compile(r"^[A-Za-z0-9*,/\-]+$", re.ASCII)
 FORMAT_HELP = 'five fields: minute hour day-of-month month day-of-week, such as "0 2 * * *" (daily at 2 AM)'
 
 
@@ -84,6 +85,9 @@ def parse_cron(expression: str) -> CronFields:
         raise ScheduleError(f"The cron expression has {len(parts)} field(s); expected {FORMAT_HELP}.")
     for name, value, validate in zip(FIELD_NAMES, parts, _FIELD_VALIDATORS, strict=True):
         try:
+            if not _FIELD_CHARACTERS.match(value):
+                # The parsers take any Unicode digit ("٣"); beat's crontab must read what we store.
+                raise ValueError("No enumeration")
             validate(value)
         except (ValidationError, ValueError, KeyError) as exc:
             raise ScheduleError(f"The {name} field {value!r} is invalid ({_detail(exc)}).") from None

@@ -355,3 +355,39 @@ def test_automation_paths_are_in_the_openapi_schema(api):
         "/api/v1/imports/automations/{automation_id}/runs",
     ]:
         assert any(p.rstrip("/") == path for p in paths), path
+
+
+_HTTP = {"type": "http", "url": "https://x.example/a.csv"}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"mapping": {"a\u0000b": "ean"}},
+        {"mapping": []},
+        {"file_source": {**_HTTP, "headers": {"X\u0000": "v"}}},
+        {"file_source": {**_HTTP, "headers": {"X-A": "v\u0000"}}},
+        {"file_source": {"type": "http", "url": "http://[::1"}},
+        {"file_source": {"type": "http", "url": "http://x:99999/"}},
+        {"file_source": {"type": "sftp", "host": "h\u00e9", "username": "u", "path": "/p"}},
+        {
+            "file_source": {
+                "type": "sftp",
+                "host": "h",
+                "username": "u",
+                "path": "/p",
+                "host_key": "ssh-rsa AAAA",
+            }
+        },
+        {"file_source": {"type": "ftp", "host": "h", "path": "/p", "tls": "maybe"}},
+        {"file_source": "x"},
+        {"timezone": "../../etc/passwd"},
+        {"schedule": "0 0 * * \u0663"},  # an Arabic-Indic 3: a digit to Python, not to cron
+        {"schedule": "0 0 L * *"},
+        {"schedule": "0 0 * * 1#2"},
+    ],
+)
+def test_hostile_input_is_a_400_never_a_500(api, changes):
+    assert api.post(URL, {**SPEC_BODY, **changes}, format="json").status_code == 400
+    body = _create(api)
+    assert api.patch(f"{URL}/{body['id']}", changes, format="json").status_code == 400
