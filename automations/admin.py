@@ -1,0 +1,374 @@
+"""Automations in the admin: every write goes through the services, like the API's."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+
+from pixee.errors import Conflict
+
+from . import selectors, services
+from .choices import RunStatus
+from .models import Automation, AutomationRun
+from .sources import SECRET_FIELDS, source_for, source_types
+
+# file_source key → form field; secrets get their own names so that the model form never writes
+# them back empty (an empty secret box means "unchanged").
+_FORM_FIELD = {"type": "source_type", **{name: f"new_{name}" for name in SECRET_FIELDS}}
+_SOURCE_FIELDS = (
+    "type",
+    "host",
+    "port",
+    "username",
+    "path",
+    "url",
+    "host_key",
+    "headers",
+    "tls",
+    *SECRET_FIELDS,
+)
+_KEEP = "Leave empty to keep the current value."
+
+
+class AutomationForm(forms.ModelForm):
+    source_type = forms.ChoiceField(label="Type", choices=())
+    timezone = forms.ChoiceField(choices=())
+    new_password = forms.CharField(
+        label="Password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=f"SFTP/FTP login, HTTP basic auth, or the private key's passphrase. {_KEEP}",
+    )
+    new_private_key = forms.CharField(
+        label="Private key",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
+        help_text=f"SFTP: PEM or OpenSSH private key (RSA, Ed25519, ECDSA); never shown again. {_KEEP}",
+    )
+    new_authorization = forms.CharField(
+        label="Authorization header",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=f'HTTP: the whole header value, such as "Bearer …". {_KEEP}',
+    )
+    clear_secrets = forms.MultipleChoiceField(
+        label="Clear",
+        required=False,
+        choices=[(name, name.replace("_", " ")) for name in SECRET_FIELDS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Remove these stored secrets.",
+    )
+
+    class Meta:
+        model = Automation
+        fields = [
+            "name",
+            "supplier_code",
+            "schedule",
+            "timezone",
+            "is_active",
+            "mapping",
+            "source_type",
+            "host",
+            "port",
+            "username",
+            "path",
+            "url",
+            "host_key",
+            "headers",
+            "tls",
+        ]
+        widgets = {"host_key": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["source_type"]).choices = [
+            (t, source_for(t).label) for t in source_types()
+        ]
+        cast(forms.ChoiceField, self.fields["timezone"]).choices = [
+            (z, z) for z in sorted(zoneinfo.available_timezones())
+        ]
+        self.service_kwargs: dict[str, Any] = {}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # clean() runs before the form touches the instance: it still holds the stored secrets.
+        current = services.source_values(self.instance) if self.instance.pk else {}
+        source_type = data.get("source_type") or ""
+        try:
+            used = {"type", *source_for(source_type).fields}
+        except ValueError:
+            used = {"type"}
+        file_source: dict[str, Any] = {}
+        for name in _SOURCE_FIELDS:
+            if name not in used:
+                continue  # the fields of the other types are left behind, not refused
+            if name in SECRET_FIELDS:
+                new = data.get(f"new_{name}")
+                cleared = name in (data.get("clear_secrets") or [])
+                file_source[name] = new if new else ("" if cleared else current.get(name, ""))
+            else:
+                file_source[name] = data.get(_FORM_FIELD.get(name, name))
+        self.service_kwargs = {
+            "name": data.get("name") or "",
+            "supplier_code": data.get("supplier_code") or "",
+            "schedule": data.get("schedule") or "",
+            "timezone_name": data.get("timezone") or "",
+            "file_source": file_source,
+            "mapping": data.get("mapping") or {},
+        }
+        try:
+            services.automation_clean(**self.service_kwargs)
+        except services.AutomationInvalid as exc:
+            self._add_service_errors(exc.errors)
+        self.service_kwargs["is_active"] = data.get("is_active", True)
+        return data
+
+    def _add_service_errors(self, errors: dict[str, Any]) -> None:
+        for field, messages_ in errors.items():
+            if field == "file_source":
+                for name, source_messages in messages_.items():
+                    target = _FORM_FIELD.get(name, name)
+                    for message in source_messages:
+                        self.add_error(target if target in self.fields else None, message)
+            else:
+                target = "timezone" if field == "timezone_name" else field
+                for message in messages_:
+                    self.add_error(target if target in self.fields else None, message)
+
+
+class AutomationRunInline(admin.TabularInline):
+    model = AutomationRun
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = "Latest runs"
+    fields = (
+        "started_at",
+        "status",
+        "trigger",
+        "finished_at",
+        "import_job",
+        "bytes",
+        "checksum_short",
+        "error_text",
+    )
+    readonly_fields = fields
+    ordering = ("-started_at",)
+    LIMIT = 20
+
+    def get_queryset(self, request):
+        # A formset cannot take a slice: keep the ids of the latest runs instead.
+        queryset = super().get_queryset(request)
+        latest = (
+            AutomationRun.objects.filter(automation_id__in=queryset.values("automation_id"))
+            .order_by("-started_at")
+            .values_list("pk", flat=True)
+        )
+        parent_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+        if parent_id:
+            latest = latest.filter(automation_id=parent_id)
+        return queryset.filter(pk__in=list(latest[: self.LIMIT])).select_related("job")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Import job")
+    def import_job(self, run: AutomationRun) -> str:
+        if run.job_id is None:
+            return "—"
+        label = f"{run.job.file_name} ({run.job.status})" if run.job else str(run.job_id)
+        try:
+            url = reverse("admin:imports_importjob_change", args=[run.job_id])
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description="SHA-256")
+    def checksum_short(self, run: AutomationRun) -> str:
+        return f"{run.checksum[:12]}…" if run.checksum else "—"
+
+    @admin.display(description="Error")
+    def error_text(self, run: AutomationRun) -> str:
+        return run.error or "—"
+
+
+@admin.register(Automation)
+class AutomationAdmin(admin.ModelAdmin):
+    form = AutomationForm
+    inlines = [AutomationRunInline]
+    list_display = (
+        "name",
+        "created_by",
+        "supplier_code",
+        "source",
+        "schedule_text",
+        "next_run_times",
+        "is_active",
+        "last_run",
+    )
+    list_editable = ("is_active",)
+    list_filter = ("is_active", "source_type")
+    search_fields = ("name", "supplier_code", "host", "url")
+    actions = ("run_now", "enable", "disable", "pin_reported_host_key")
+    readonly_fields = (
+        "schedule_text",
+        "next_run_times",
+        "stored_secrets",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("name", "supplier_code", "mapping", "is_active", "created_by")}),
+        ("Schedule", {"fields": ("schedule", "timezone", "schedule_text", "next_run_times")}),
+        (
+            "File source",
+            {
+                "fields": (
+                    "source_type",
+                    "host",
+                    "port",
+                    "username",
+                    "path",
+                    "url",
+                    "host_key",
+                    "headers",
+                    "tls",
+                ),
+                "description": "SFTP uses host, port, username, path, host key; FTP host, port, username, "
+                "path, explicit FTPS; HTTP the URL and headers. Fields of other types are ignored.",
+            },
+        ),
+        (
+            "Secrets (encrypted, never shown)",
+            {
+                "fields": (
+                    "stored_secrets",
+                    "new_password",
+                    "new_private_key",
+                    "new_authorization",
+                    "clear_secrets",
+                )
+            },
+        ),
+        (None, {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request) -> QuerySet:
+        return selectors.automation_list(automations=super().get_queryset(request)).select_related(
+            "created_by"
+        )
+
+    # --- writes: through the services ---------------------------------------------------------
+
+    def save_model(self, request, obj: Automation, form, change: bool) -> None:
+        kwargs = getattr(form, "service_kwargs", None)
+        if kwargs is None:  # the changelist's is_active toggle
+            saved = services.automation_set_active(
+                automation=Automation.objects.get(pk=obj.pk), is_active=obj.is_active
+            )
+        elif change:
+            saved = services.automation_update(automation=Automation.objects.get(pk=obj.pk), **kwargs)
+        else:
+            saved = services.automation_create(user=request.user, **kwargs)
+        obj.__dict__.update(saved.__dict__)
+
+    def delete_model(self, request, obj: Automation) -> None:
+        services.automation_delete(automation=obj)
+
+    def delete_queryset(self, request, queryset: QuerySet) -> None:
+        for automation in queryset:
+            services.automation_delete(automation=automation)
+
+    @admin.action(description="Run now")
+    def run_now(self, request, queryset: QuerySet) -> None:
+        for automation in queryset:
+            try:
+                services.automation_run_request(automation=automation)
+            except Conflict as exc:
+                self.message_user(request, f"{automation}: {exc}", messages.WARNING)
+            else:
+                self.message_user(request, f"{automation}: run started.", messages.SUCCESS)
+
+    @admin.action(description="Enable the schedule")
+    def enable(self, request, queryset: QuerySet) -> None:
+        for automation in queryset:
+            services.automation_set_active(automation=automation, is_active=True)
+        self.message_user(request, f"{queryset.count()} automation(s) enabled.", messages.SUCCESS)
+
+    @admin.action(description="Disable the schedule")
+    def disable(self, request, queryset: QuerySet) -> None:
+        for automation in queryset:
+            services.automation_set_active(automation=automation, is_active=False)
+        self.message_user(request, f"{queryset.count()} automation(s) disabled.", messages.SUCCESS)
+
+    @admin.action(description="Pin the SFTP host key reported by the last failed run")
+    def pin_reported_host_key(self, request, queryset: QuerySet) -> None:
+        for automation in queryset:
+            try:
+                services.automation_pin_host_key(automation=automation)
+            except (Conflict, services.AutomationInvalid) as exc:
+                self.message_user(request, f"{automation}: {exc}", messages.WARNING)
+            else:
+                self.message_user(
+                    request,
+                    f"{automation}: host key pinned ({automation.host_key.split()[0]}).",
+                    messages.SUCCESS,
+                )
+
+    # --- columns ------------------------------------------------------------------------------
+
+    @admin.display(description="Source")
+    def source(self, automation: Automation) -> str:
+        if automation.source_type == "http":
+            from .sources.http import display_url
+
+            return display_url(automation.url)
+        return f"{automation.source_type}://{automation.host}:{automation.port}{automation.path}"
+
+    @admin.display(description="Schedule")
+    def schedule_text(self, automation: Automation) -> str:
+        if not automation.schedule:
+            return "—"
+        description = selectors.automation_schedule_description(automation=automation)
+        return format_html("<code>{}</code> {} ({})", automation.schedule, description, automation.timezone)
+
+    @admin.display(description="Next runs")
+    def next_run_times(self, automation: Automation) -> str:
+        if not automation.pk:
+            return "—"
+        runs = selectors.automation_next_runs(automation=automation)
+        if not runs:
+            return "— (inactive)" if not automation.is_active else "—"
+        return format_html_join(
+            "<br>", "{}", ((date_format(localtime(moment, moment.tzinfo), "Y-m-d H:i T"),) for moment in runs)
+        )
+
+    @admin.display(description="Last run", ordering="last_run_at")
+    def last_run(self, automation: Automation) -> str:
+        status = getattr(automation, "last_run_status", None)
+        if not status:
+            return "—"
+        colour = {RunStatus.FAILED: "#ba2121", RunStatus.COMPLETED: "#417505"}.get(status, "inherit")
+        return format_html('<span style="color:{}">{}</span>', colour, status)
+
+    @admin.display(description="Stored secrets")
+    def stored_secrets(self, automation: Automation) -> str:
+        if not automation.pk:
+            return "—"
+        values = services.source_values(automation)
+        return ", ".join(
+            f"{name.replace('_', ' ')}: {'set' if values[name] else 'not set'}" for name in SECRET_FIELDS
+        )
