@@ -38,6 +38,14 @@ _SOURCE_FIELDS = (
 _KEEP = "Leave empty to keep the current value."
 
 
+class SecretTextarea(forms.Textarea):
+    """A textarea that, like ``PasswordInput(render_value=False)``, never sends its value back:
+    a form redisplayed with errors must not echo a private key into the page."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
 class AutomationForm(forms.ModelForm):
     source_type = forms.ChoiceField(label="Type", choices=())
     timezone = forms.ChoiceField(choices=())
@@ -52,7 +60,7 @@ class AutomationForm(forms.ModelForm):
         label="Private key",
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
+        widget=SecretTextarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
         help_text=f"SFTP: PEM or OpenSSH private key (RSA, Ed25519, ECDSA); never shown again. {_KEEP}",
     )
     new_authorization = forms.CharField(
@@ -99,6 +107,20 @@ class AutomationForm(forms.ModelForm):
             (z, z) for z in sorted(zoneinfo.available_timezones())
         ]
         self.service_kwargs: dict[str, Any] = {}
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound and self.errors:
+            # The secrets typed were not sent back (write-only): say so, or the operator may save
+            # the corrected form without them.
+            for name in SECRET_FIELDS:
+                field = f"new_{name}"
+                if self.data.get(self.add_prefix(field)) and field not in self.errors:
+                    self.add_error(field, "Enter it again: secrets are never sent back to the page.")
+
+    def clean_new_private_key(self) -> str:
+        # Browsers send a textarea's lines with CRLF; store the key as the API would receive it.
+        return self.cleaned_data["new_private_key"].replace("\r\n", "\n")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -7,7 +7,7 @@ from automations.choices import RunStatus
 from automations.models import Automation, AutomationRun
 
 from .conftest import SFTP_PASSWORD
-from .servers import key_line
+from .servers import key_line, private_key_text
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +192,14 @@ def test_admin_delete_removes_the_periodic_task(admin_client, make_automation):
 
     assert not Automation.objects.exists()
     assert not PeriodicTask.objects.filter(pk=task_id).exists()
+
+
+def test_admin_never_echoes_a_private_key_into_a_refused_form(admin_client):
+    key = private_key_text("ed25519")
+
+    response = admin_client.post(reverse(ADD), _form(schedule="0 25 * * *", new_private_key=key))
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert key.splitlines()[1] not in text
+    assert "Enter it again: secrets are never sent back to the page." in text
