@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
+from django.views.decorators.http import require_POST
 
 from pixee.errors import Conflict
 
 from . import selectors, services
 from .choices import RunStatus
 from .models import Automation, AutomationRun
+from .schedule import ScheduleError
 from .sources import SECRET_FIELDS, source_for, source_types
+from .sources.sftp import parse_host_key
 
 # file_source key → form field; secrets get their own names so that the model form never writes
 # them back empty (an empty secret box means "unchanged").
@@ -36,6 +46,35 @@ _SOURCE_FIELDS = (
     *SECRET_FIELDS,
 )
 _KEEP = "Leave empty to keep the current value."
+# Only on a saved automation: on the add page they would all read "—".
+_SAVED_ONLY = (
+    "created_by",
+    "stored_secrets",
+    "clear_secrets",
+    "created_at",
+    "updated_at",
+)
+
+
+class SecretTextarea(forms.Textarea):
+    """A textarea that, like ``PasswordInput(render_value=False)``, never sends its value back:
+    a form redisplayed with errors must not echo a private key into the page."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
+def _when(moment) -> str:
+    return date_format(localtime(moment), "Y-m-d H:i") if moment else "—"
+
+
+def _fires_at(moment) -> str:
+    """A next run in the automation's own time zone, which is the one its schedule is written in."""
+    return date_format(localtime(moment, moment.tzinfo), "D Y-m-d H:i T")
+
+
+def _run_badge(status: str, label: str) -> str:
+    return format_html('<span class="pixee-badge pixee-badge--{}">{}</span>', status, label)
 
 
 class AutomationForm(forms.ModelForm):
@@ -52,7 +91,9 @@ class AutomationForm(forms.ModelForm):
         label="Private key",
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
+        widget=SecretTextarea(
+            attrs={"rows": 4, "cols": 80, "class": "pixee-mono", "autocomplete": "off", "spellcheck": "false"}
+        ),
         help_text=f"SFTP: PEM or OpenSSH private key (RSA, Ed25519, ECDSA); never shown again. {_KEEP}",
     )
     new_authorization = forms.CharField(
@@ -68,6 +109,9 @@ class AutomationForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="Remove these stored secrets.",
     )
+
+    class Media:
+        js = ("pixee/automation_form.js",)
 
     class Meta:
         model = Automation
@@ -88,7 +132,13 @@ class AutomationForm(forms.ModelForm):
             "headers",
             "tls",
         ]
-        widgets = {"host_key": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            # A key line is ~100 characters: wide enough to check it at a glance.
+            "host_key": forms.Textarea(
+                attrs={"rows": 2, "cols": 80, "class": "pixee-mono", "spellcheck": "false"}
+            ),
+            "headers": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -99,11 +149,37 @@ class AutomationForm(forms.ModelForm):
             (z, z) for z in sorted(zoneinfo.available_timezones())
         ]
         self.service_kwargs: dict[str, Any] = {}
+        # For automation_form.js: preview the schedule as it is typed, show the chosen type's fields.
+        self.fields["schedule"].widget.attrs["data-preview-url"] = reverse(
+            "admin:automations_automation_schedule_preview"
+        )
+        self.fields["source_type"].widget.attrs["data-source-fields"] = json.dumps(
+            {t: [_FORM_FIELD.get(f, f) for f in source_for(t).fields] for t in source_types()}
+        )
+        # The primary key is a UUID set on construction: ``adding`` is what tells a new automation.
+        if self.instance._state.adding:  # nothing stored yet to keep
+            for name in SECRET_FIELDS:
+                field = self.fields[f"new_{name}"]
+                field.help_text = field.help_text.replace(f" {_KEEP}", "")
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound and self.errors:
+            # The secrets typed were not sent back (write-only): say so, or the operator may save
+            # the corrected form without them.
+            for name in SECRET_FIELDS:
+                field = f"new_{name}"
+                if self.data.get(self.add_prefix(field)) and field not in self.errors:
+                    self.add_error(field, "Enter it again: secrets are never sent back to the page.")
+
+    def clean_new_private_key(self) -> str:
+        # Browsers send a textarea's lines with CRLF; store the key as the API would receive it.
+        return self.cleaned_data["new_private_key"].replace("\r\n", "\n")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         # clean() runs before the form touches the instance: it still holds the stored secrets.
-        current = services.source_values(self.instance) if self.instance.pk else {}
+        current = {} if self.instance._state.adding else services.source_values(self.instance)
         source_type = data.get("source_type") or ""
         try:
             used = {"type", *source_for(source_type).fields}
@@ -154,13 +230,14 @@ class AutomationRunInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
     verbose_name_plural = "Latest runs"
+    classes = ("pixee-history",)
     fields = (
-        "started_at",
-        "status",
+        "started",
+        "status_badge",
         "trigger",
-        "finished_at",
+        "took",
         "import_job",
-        "bytes",
+        "size",
         "checksum_short",
         "error_text",
     )
@@ -184,20 +261,43 @@ class AutomationRunInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    @admin.display(description="Started")
+    def started(self, run: AutomationRun) -> str:
+        return _when(run.started_at)
+
+    @admin.display(description="Status")
+    def status_badge(self, run: AutomationRun) -> str:
+        return _run_badge(run.status, run.get_status_display())
+
+    @admin.display(description="Took")
+    def took(self, run: AutomationRun) -> str:
+        if run.finished_at is None:
+            return "—"
+        seconds = max((run.finished_at - run.started_at).total_seconds(), 0)
+        return f"{seconds:.1f} s" if seconds < 60 else f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
+
     @admin.display(description="Import job")
     def import_job(self, run: AutomationRun) -> str:
         if run.job_id is None:
             return "—"
-        label = f"{run.job.file_name} ({run.job.status})" if run.job else str(run.job_id)
+        if run.job is None:
+            return str(run.job_id)
+        badge = render_to_string("admin/imports/importjob/_status_badge.html", {"job": run.job})
         try:
             url = reverse("admin:imports_importjob_change", args=[run.job_id])
         except NoReverseMatch:
-            return label
-        return format_html('<a href="{}">{}</a>', url, label)
+            return format_html("{} {}", run.job.file_name, badge)
+        return format_html('<a href="{}">{}</a> {}', url, run.job.file_name, badge)
+
+    @admin.display(description="Size")
+    def size(self, run: AutomationRun) -> str:
+        return "—" if run.bytes is None else filesizeformat(run.bytes)
 
     @admin.display(description="SHA-256")
     def checksum_short(self, run: AutomationRun) -> str:
-        return f"{run.checksum[:12]}…" if run.checksum else "—"
+        if not run.checksum:
+            return "—"
+        return format_html('<code title="{}">{}…</code>', run.checksum, run.checksum[:12])
 
     @admin.display(description="Error")
     def error_text(self, run: AutomationRun) -> str:
@@ -207,6 +307,7 @@ class AutomationRunInline(admin.TabularInline):
 @admin.register(Automation)
 class AutomationAdmin(admin.ModelAdmin):
     form = AutomationForm
+    change_form_template = "admin/automations/automation/change_form.html"
     inlines = [AutomationRunInline]
     list_display = (
         "name",
@@ -223,7 +324,7 @@ class AutomationAdmin(admin.ModelAdmin):
     search_fields = ("name", "supplier_code", "host", "url")
     actions = ("run_now", "enable", "disable", "pin_reported_host_key")
     readonly_fields = (
-        "schedule_text",
+        "schedule_description",
         "next_run_times",
         "stored_secrets",
         "created_by",
@@ -232,7 +333,8 @@ class AutomationAdmin(admin.ModelAdmin):
     )
     fieldsets = (
         (None, {"fields": ("name", "supplier_code", "mapping", "is_active", "created_by")}),
-        ("Schedule", {"fields": ("schedule", "timezone", "schedule_text", "next_run_times")}),
+        # In words and next runs: in the panel above the form, and previewed live under the input.
+        ("Schedule", {"fields": ("schedule", "timezone")}),
         (
             "File source",
             {
@@ -271,6 +373,114 @@ class AutomationAdmin(admin.ModelAdmin):
             "created_by"
         )
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        trimmed = []
+        for name, options in fieldsets:
+            fields = [f for f in options["fields"] if f not in _SAVED_ONLY]
+            if fields:
+                trimmed.append((name, {**options, "fields": fields}))
+        return trimmed
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    # --- the automation's page: last run, Run now, pin the reported host key --------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        automation = self.get_object(request, unquote(object_id))
+        if automation is not None:
+            extra_context = {**self._panel_context(request, automation), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _panel_context(self, request, automation: Automation) -> dict[str, Any]:
+        to_pin = selectors.automation_host_key_to_pin(automation=automation)
+        try:
+            pin_fingerprint = parse_host_key(to_pin.host_key).fingerprint if to_pin else ""
+        except ValueError:  # a key line this version cannot read: pin it by hand
+            to_pin, pin_fingerprint = None, ""
+        return {
+            "automation": automation,
+            "last_run": selectors.automation_last_run(automation=automation),
+            "next_runs": self.next_run_times(automation),
+            "schedule_words": self.schedule_description(automation),
+            "can_control": self.has_change_permission(request, automation),
+            "pin_run": to_pin,
+            "pin_fingerprint": pin_fingerprint,
+        }
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "schedule-preview/",
+                wrap(self.schedule_preview_view),
+                name="{}_{}_schedule_preview".format(*info),
+            ),
+            path(
+                "<uuid:object_id>/run/",
+                wrap(require_POST(self.run_now_view)),
+                name="{}_{}_run".format(*info),
+            ),
+            path(
+                "<uuid:object_id>/pin-host-key/",
+                wrap(require_POST(self.pin_host_key_view)),
+                name="{}_{}_pin_host_key".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _controlled(self, request, object_id) -> Automation:
+        automation = self.get_object(request, str(object_id))
+        if automation is None:
+            raise Http404
+        if not self.has_change_permission(request, automation):
+            raise PermissionDenied
+        return automation
+
+    def _back(self, automation: Automation) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:automations_automation_change", args=[automation.pk]))
+
+    def schedule_preview_view(self, request):
+        """What the schedule being typed means: the form's live preview (automation_form.js)."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        try:
+            description, runs = selectors.schedule_preview(
+                schedule=request.GET.get("schedule", ""), timezone_name=request.GET.get("timezone", "")
+            )
+        except ScheduleError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        return JsonResponse({"description": description, "next_runs": [_fires_at(m) for m in runs]})
+
+    def run_now_view(self, request, object_id):
+        automation = self._controlled(request, object_id)
+        self.run_now(request, Automation.objects.filter(pk=automation.pk))
+        return self._back(automation)
+
+    def pin_host_key_view(self, request, object_id):
+        """Pin the key of the run the page showed (not whichever failed last since the page loaded)."""
+        automation = self._controlled(request, object_id)
+        run = automation.runs.filter(pk=request.POST.get("run")).exclude(host_key="").first()
+        if run is None:
+            self.message_user(request, "That run reported no host key to pin.", messages.WARNING)
+            return self._back(automation)
+        try:
+            services.automation_pin_host_key(automation=automation, host_key=run.host_key)
+        except services.AutomationInvalid as exc:
+            self.message_user(request, f"{automation}: {exc}", messages.WARNING)
+        else:
+            self.log_change(request, automation, [{"changed": {"fields": ["host_key"]}}])
+            self.message_user(
+                request,
+                f"{automation}: host key pinned ({automation.host_key.split()[0]}).",
+                messages.SUCCESS,
+            )
+        return self._back(automation)
+
     # --- writes: through the services ---------------------------------------------------------
 
     def save_model(self, request, obj: Automation, form, change: bool) -> None:
@@ -300,7 +510,11 @@ class AutomationAdmin(admin.ModelAdmin):
             except Conflict as exc:
                 self.message_user(request, f"{automation}: {exc}", messages.WARNING)
             else:
-                self.message_user(request, f"{automation}: run started.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"{automation}: run started. Reload the automation's page to see how it went.",
+                    messages.SUCCESS,
+                )
 
     @admin.action(description="Enable the schedule")
     def enable(self, request, queryset: QuerySet) -> None:
@@ -342,18 +556,30 @@ class AutomationAdmin(admin.ModelAdmin):
     def schedule_text(self, automation: Automation) -> str:
         if not automation.schedule:
             return "—"
+        return format_html(
+            '<code class="pixee-cron">{}</code><span class="pixee-quiet">{}</span>',
+            automation.schedule,
+            self.schedule_description(automation),
+        )
+
+    @admin.display(description="In words")
+    def schedule_description(self, automation: Automation) -> str:
+        if not automation.schedule:
+            return "—"
         description = selectors.automation_schedule_description(automation=automation)
-        return format_html("<code>{}</code> {} ({})", automation.schedule, description, automation.timezone)
+        return f"{description} ({automation.timezone})"
 
     @admin.display(description="Next runs")
     def next_run_times(self, automation: Automation) -> str:
-        if not automation.pk:
+        if automation._state.adding:
             return "—"
         runs = selectors.automation_next_runs(automation=automation)
         if not runs:
             return "— (inactive)" if not automation.is_active else "—"
         return format_html_join(
-            "<br>", "{}", ((date_format(localtime(moment, moment.tzinfo), "Y-m-d H:i T"),) for moment in runs)
+            mark_safe("<br>"),  # a constant separator, not input
+            '<span class="nowrap">{}</span>',
+            ((_fires_at(moment),) for moment in runs),
         )
 
     @admin.display(description="Last run", ordering="last_run_at")
@@ -361,14 +587,26 @@ class AutomationAdmin(admin.ModelAdmin):
         status = getattr(automation, "last_run_status", None)
         if not status:
             return "—"
-        colour = {RunStatus.FAILED: "#ba2121", RunStatus.COMPLETED: "#417505"}.get(status, "inherit")
-        return format_html('<span style="color:{}">{}</span>', colour, status)
+        return format_html(
+            '{}<span class="pixee-quiet nowrap">{}</span>',
+            _run_badge(status, RunStatus(status).label),
+            _when(getattr(automation, "last_run_at", None)),
+        )
 
     @admin.display(description="Stored secrets")
     def stored_secrets(self, automation: Automation) -> str:
-        if not automation.pk:
+        if automation._state.adding:
             return "—"
         values = services.source_values(automation)
-        return ", ".join(
-            f"{name.replace('_', ' ')}: {'set' if values[name] else 'not set'}" for name in SECRET_FIELDS
+        return format_html_join(
+            " ",
+            '<span class="pixee-tag{}">{}: {}</span>',
+            (
+                (
+                    " pixee-tag--set" if values[name] else "",
+                    name.replace("_", " "),
+                    "set" if values[name] else "not set",
+                )
+                for name in SECRET_FIELDS
+            ),
         )

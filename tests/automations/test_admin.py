@@ -7,7 +7,7 @@ from automations.choices import RunStatus
 from automations.models import Automation, AutomationRun
 
 from .conftest import SFTP_PASSWORD
-from .servers import key_line
+from .servers import key_line, private_key_text
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +192,51 @@ def test_admin_delete_removes_the_periodic_task(admin_client, make_automation):
 
     assert not Automation.objects.exists()
     assert not PeriodicTask.objects.filter(pk=task_id).exists()
+
+
+def test_admin_never_echoes_a_private_key_into_a_refused_form(admin_client):
+    key = private_key_text("ed25519")
+
+    response = admin_client.post(reverse(ADD), _form(schedule="0 25 * * *", new_private_key=key))
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert key.splitlines()[1] not in text
+    assert "Enter it again: secrets are never sent back to the page." in text
+
+
+def test_admin_schedule_preview_describes_or_refuses(admin_client):
+    url = reverse("admin:automations_automation_schedule_preview")
+
+    ok = admin_client.get(url, {"schedule": "30 6 * * 1-5", "timezone": "UTC"})
+    bad = admin_client.get(url, {"schedule": "0 25 * * *", "timezone": "UTC"})
+
+    assert ok.status_code == 200
+    assert ok.json()["description"] == "At 06:30, Monday through Friday"
+    assert len(ok.json()["next_runs"]) == 3 and all(" 06:30 UTC" in r for r in ok.json()["next_runs"])
+    assert bad.status_code == 400
+    assert bad.json() == {"error": "The hour field '25' is invalid (allowed values are 0-23)."}
+
+
+def test_admin_page_run_now_and_pin_buttons(
+    admin_client, make_automation, sftp_server, sftp_source, _no_broker, django_capture_on_commit_callbacks
+):
+    automation = make_automation({**sftp_source, "host_key": ""})
+    failed = services.automation_run(automation_id=automation.pk)
+    page = reverse(CHANGE, args=[automation.pk])
+
+    text = admin_client.get(page).content.decode()
+    assert sftp_server.fingerprint in text and 'name="run"' in text
+
+    pin = reverse("admin:automations_automation_pin_host_key", args=[automation.pk])
+    assert admin_client.get(pin).status_code == 405
+    response = admin_client.post(pin, {"run": str(failed.pk)})
+    assert response.status_code == 302 and response["Location"] == page
+    automation.refresh_from_db()
+    assert automation.host_key == key_line(sftp_server.host_key)
+    assert 'name="run"' not in admin_client.get(page).content.decode()  # pinned: no button left
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:automations_automation_run", args=[automation.pk]))
+    assert response.status_code == 302
+    assert len(_no_broker) == 1 and automation.runs.filter(status=RunStatus.RUNNING).exists()
