@@ -6,6 +6,8 @@ from decimal import Decimal
 EAN_MISSING = "EAN missing"
 EAN_FORMAT_INVALID = "EAN format invalid (expected 13 digits)"
 EAN_CHECK_DIGIT_INVALID = "EAN check digit invalid"
+# Shorter digit strings are too far from a GTIN to be one that lost its zeros.
+MIN_TEXT_DIGITS_TO_PAD = 9
 
 
 class EanError(ValueError):
@@ -49,6 +51,10 @@ def normalize_ean(raw: object) -> Ean:
         if gs1_check_digit_ok(padded):
             return Ean(padded, "leading zeros restored (the cell was a number)")
         raise EanError(EAN_CHECK_DIGIT_INVALID)
+    if MIN_TEXT_DIGITS_TO_PAD <= len(digits) < 12 and gs1_check_digit_ok(digits.zfill(13)):
+        # A CSV saved back by Excel or LibreOffice carries the zeros the spreadsheet dropped as
+        # lost; only a matching check digit (one chance in ten for noise) earns the padding.
+        return Ean(digits.zfill(13), f"leading zeros restored (the file had {len(digits)} digits)")
     raise EanError(EAN_FORMAT_INVALID)
 
 

@@ -19,7 +19,7 @@ from webhooks.validators import check_endpoint_url
 
 from . import pipeline, state
 from .choices import ImportStatus
-from .formats import file_type_from_name, supported_types
+from .formats import content_mismatch, file_type_from_name, supported_types
 from .mapping import validate_explicit_mapping
 from .models import ImportJob
 from .staging import discard_staged
@@ -69,6 +69,9 @@ def import_job_create(
         )
     if file.size == 0:
         raise UploadRejected("file", "The file is empty.")
+    mismatch = _content_mismatch(file, file_type)
+    if mismatch:
+        raise UploadRejected("file", mismatch)
     try:
         mapping = validate_explicit_mapping(mapping or {})
     except ValueError as exc:
@@ -97,6 +100,14 @@ def import_job_create(
         if enqueue:
             _enqueue_run(job)
     return job
+
+
+def _content_mismatch(file: File, file_type: str) -> str | None:
+    """Refuse at once a file whose first bytes cannot be its extension's format."""
+    file.seek(0)
+    head = file.read(8192)
+    file.seek(0)
+    return content_mismatch(file_type, head)
 
 
 def import_job_run(*, job_id, on_progress=None) -> ImportJob:

@@ -7,6 +7,7 @@ api_v1: list = [
     path("", include("imports.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("automations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Unknown API paths answer in JSON like the rest of the API, not with an HTML page.

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from pixee.errors import Conflict
 
@@ -74,6 +76,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
+    classes = ("pixee-history",)
     fields = ATTEMPT_FIELDS
     readonly_fields = ATTEMPT_FIELDS
     extra = 0
@@ -87,7 +90,7 @@ class WebhookAttemptInline(admin.TabularInline):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     """Read-only history: one row per event sent to one endpoint, its attempts inline."""
 
-    list_display = ["id", "type", "target", "status_badge", "attempt_count", "created_at", "delivered_at"]
+    list_display = ["delivery", "type", "target", "status_badge", "attempt_count", "created", "delivered"]
     list_filter = ["status", "type"]
     search_fields = ["id", "url", "subscription__id", "job__id"]
     date_hierarchy = "created_at"
@@ -103,14 +106,29 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="delivery", ordering="id")
+    def delivery(self, event):
+        # The full id (a UUID) wrapped over four lines; its start is enough to tell rows apart.
+        return format_html('<code title="{}">{}…</code>', event.id, str(event.id)[:8])
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, event):
+        return _when(event.created_at)
+
+    @admin.display(description="delivered", ordering="delivered_at")
+    def delivered(self, event):
+        return _when(event.delivered_at)
+
     @admin.display(description="target")
     def target(self, event):
         return "webhook " + event.url if event.subscription_id else "job's webhook_url " + event.url
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, event):
-        colour = {"delivered": "green", "failed": "#ba2121"}.get(event.status, "inherit")
-        return format_html('<span style="color:{}">{}</span>', colour, event.get_status_display())
+        # The import jobs' badges (static/pixee/admin.css), so a status reads the same everywhere.
+        return format_html(
+            '<span class="pixee-badge pixee-badge--{}">{}</span>', event.status, event.get_status_display()
+        )
 
     @admin.action(description="Redeliver (one more attempt)", permissions=["view"])
     def redeliver(self, request, queryset):
@@ -123,3 +141,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
                 messages.warning(request, f"{event.id}: {exc}")
         if sent:
             messages.success(request, f"{sent} delivery(ies) queued again.")
+
+
+def _when(moment) -> str:
+    """Compact, like the import job list: "2026-11-27 05:58:12"."""
+    if not moment:
+        return "—"
+    return format_html('<span class="nowrap">{}</span>', date_format(localtime(moment), "Y-m-d H:i:s"))

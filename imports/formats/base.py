@@ -52,6 +52,17 @@ class RowReader(ABC):
         """
         return None
 
+    def read_head(self, size: int) -> bytes:
+        """The file's first ``size`` bytes, once it is known not to be empty and to be this format."""
+        head = self.fileobj.read(size)
+        self.fileobj.seek(0)
+        if not head.strip():
+            raise FormatError("The file is empty.")
+        mismatch = self.content_mismatch(head)
+        if mismatch:
+            raise FormatError(mismatch)
+        return head
+
     @abstractmethod
     def columns(self) -> list[str]:
         """The column names, from the header (or the first record where there is no header)."""
@@ -191,7 +202,7 @@ class Utf8Stream(io.RawIOBase):
     Bytes that are not valid in ``encoding`` raise a FormatError naming where they are.
     """
 
-    def __init__(self, raw: BinaryIO, encoding: str, *, rewrite_first=None, block: int = 65536):
+    def __init__(self, raw: BinaryIO | File, encoding: str, *, rewrite_first=None, block: int = 65536):
         self._raw = raw
         self._encoding = encoding
         self._decoder = codecs.getincrementaldecoder(encoding)()

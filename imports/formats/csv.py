@@ -70,13 +70,7 @@ class CsvReader(RowReader):
     def _open(self) -> None:
         if hasattr(self, "_records"):
             return
-        head = self.fileobj.read(65536)
-        self.fileobj.seek(0)
-        if not head.strip():
-            raise FormatError("The file is empty.")
-        mismatch = self.content_mismatch(head)
-        if mismatch:
-            raise FormatError(mismatch)
+        head = self.read_head(65536)
         self.encoding = self._detect_encoding(head)
         self._text = io.TextIOWrapper(self.fileobj, encoding=self.encoding, newline="")
         self.delimiter = self._detect_delimiter()

@@ -90,13 +90,7 @@ class JsonReader(RowReader):
     def _open(self) -> None:
         if hasattr(self, "_items"):
             return
-        head = self.fileobj.read(BUFFER_BYTES)
-        self.fileobj.seek(0)
-        if not head.strip():
-            raise FormatError("The file is empty.")
-        mismatch = self.content_mismatch(head)
-        if mismatch:
-            raise FormatError(mismatch)
+        head = self.read_head(BUFFER_BYTES)
         self._position = 0  # items read so far
         self._first_stray = ""  # the first item that is not an object, for the error message
         self._key: str | None = None  # the last object key seen, to say where an error is

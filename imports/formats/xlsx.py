@@ -125,13 +125,7 @@ class XlsxReader(RowReader):
     def _open(self) -> None:
         if hasattr(self, "_cells"):
             return
-        head = self.fileobj.read(8)
-        self.fileobj.seek(0)
-        if not head:
-            raise FormatError("The file is empty.")
-        mismatch = self.content_mismatch(head)
-        if mismatch:
-            raise FormatError(mismatch)
+        self.read_head(8)
         self._check_archive()
         self._workbook = self._load()
         self._number = 0

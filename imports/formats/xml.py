@@ -73,13 +73,7 @@ class XmlReader(RowReader):
     def _open(self) -> None:
         if hasattr(self, "_records"):
             return
-        head = self.fileobj.read(HEAD_BYTES)
-        self.fileobj.seek(0)
-        if not head.strip():
-            raise FormatError("The file is empty.")
-        mismatch = self.content_mismatch(head)
-        if mismatch:
-            raise FormatError(mismatch)
+        head = self.read_head(HEAD_BYTES)
         self._position = 0
         self._depth = 0
         self._root_tag = ""

@@ -30,7 +30,7 @@ CSV = (
 
 
 def worker_log(worker) -> str:
-    return worker.log_path.read_text()[-4000:]
+    return worker.log.read_text()[-4000:]
 
 
 @pytest.mark.worker

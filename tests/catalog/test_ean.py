@@ -27,6 +27,7 @@ def test_valid_ean13_is_kept_with_spaces_and_hyphens_stripped(raw, expected):
         ("96385074", "0000096385074", "EAN-8"),  # EAN-8
         ("04006381333931", "4006381333931", "GTIN-14"),  # GTIN-14 with a leading 0
         (12345678905, "0012345678905", "leading zeros"),  # number that lost its zeros
+        ("12345678905", "0012345678905", "the file had 11 digits"),  # CSV re-saved by a spreadsheet
         (12345678905.0, "0012345678905", "leading zeros"),  # Excel float
         (4006381333931, "4006381333931", None),
     ],
@@ -48,7 +49,17 @@ def test_missing_ean(raw):
 
 @pytest.mark.parametrize(
     "raw",
-    ["123ABC7890", "40063813339", "40063813339311", "14006381333931", "3.76E+12", 3.5, -4006381333931, True],
+    [
+        "123ABC7890",
+        "40063813338",
+        "1234567",
+        "40063813339311",
+        "14006381333931",
+        "3.76E+12",
+        3.5,
+        -4006381333931,
+        True,
+    ],
 )
 def test_malformed_ean(raw):
     with pytest.raises(EanError, match=r"^EAN format invalid \(expected 13 digits\)$"):

@@ -11,10 +11,9 @@ from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-
-from imports import services
 from imports.models import ImportJob
+
+from .helpers import run_import
 
 FORMATS = ("csv", "xlsx", "json", "xml")
 # Header names every format can carry (XML names allow no spaces); they map by synonym.
@@ -40,9 +39,7 @@ def write_catalog(products: list[dict[str, Any]], file_type: str) -> bytes:
 
 def import_file(data: bytes, file_type: str, **options) -> ImportJob:
     """Create a job for ``data`` and run its whole pipeline in this process."""
-    upload = SimpleUploadedFile(f"catalog.{file_type}", data)
-    job = services.import_job_create(user=None, file=upload, enqueue=False, **options)
-    return services.import_job_run(job_id=job.pk)
+    return run_import(data, name=f"catalog.{file_type}", **options)
 
 
 def _text(value: Any) -> str:

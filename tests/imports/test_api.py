@@ -158,3 +158,19 @@ def test_catalog_products_are_readable_after_an_import(api, django_capture_on_co
     assert (product["ean"], product["name"], product["price"]) == (ean13(1), "Produit exemple", 29.99)
     assert api.get(f"/api/v1/catalog/products/{ean13(1)}").json()["name"] == "Produit exemple"
     assert api.get("/api/v1/catalog/products/0000000000000").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name, content, says",
+    [
+        ("catalog.xlsx", "ean,name\n4006381333931,A\n", "xlsx"),
+        ("catalog.json", "<products><p><ean>1</ean></p></products>", "JSON"),
+        ("catalog.csv", b"PK\x03\x04\x14\x00\x00\x00", "CSV"),
+    ],
+)
+def test_content_that_does_not_match_the_extension_is_400(api, name, content, says):
+    response = upload(api, content, name=name)
+    assert response.status_code == 400
+    message = response.json()["file"][0]
+    assert says.lower() in message.lower(), message
+    assert not ImportJob.objects.exists()

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from catalog.models import Product
+from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
 from imports.models import ImportLog
 
@@ -181,9 +182,15 @@ def test_real_latin1_csv_mapped_to_its_id_reports_the_ean_format():
 
 
 @pytest.mark.django_db
-def test_xlsx_renamed_csv_fails_the_job_with_a_sentence():
-    job = import_file((FILES / "catalog_fr.xlsx").read_bytes(), "csv")
-    assert job.status == "failed"
-    assert job.error_summary == (
+def test_xlsx_renamed_csv_is_refused_with_a_sentence():
+    data = (FILES / "catalog_fr.xlsx").read_bytes()
+    expected = (
         "The file is named .csv but its content is a ZIP archive (such as an Excel .xlsx file), not CSV."
     )
+    # Refused at upload (400), and by the reader itself for files that arrive another way.
+    with pytest.raises(services.UploadRejected) as refused:
+        import_file(data, "csv")
+    assert str(refused.value) == expected
+    with pytest.raises(FormatError) as unreadable:
+        reader_for("csv")(io.BytesIO(data)).columns()
+    assert str(unreadable.value) == expected

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from catalog.models import Product
+from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
 from imports.models import ImportLog
 
@@ -270,10 +271,16 @@ def test_real_json_mapped_to_a_non_ean_column_fails_every_row_clearly():
 
 
 @pytest.mark.django_db
-def test_xml_renamed_json_fails_the_job_with_a_sentence():
-    job = import_file((FILES / "catalog.xml").read_bytes(), "json")
-    assert job.status == "failed"
-    assert job.error_summary == "The file is named .json but its content is XML, not a JSON array of objects."
+def test_xml_renamed_json_is_refused_with_a_sentence():
+    data = (FILES / "catalog.xml").read_bytes()
+    expected = "The file is named .json but its content is XML, not a JSON array of objects."
+    # Refused at upload (400), and by the reader itself for files that arrive another way.
+    with pytest.raises(services.UploadRejected) as refused:
+        import_file(data, "json")
+    assert str(refused.value) == expected
+    with pytest.raises(FormatError) as unreadable:
+        reader_for("json")(io.BytesIO(data)).columns()
+    assert str(unreadable.value) == expected
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from catalog.models import Product
+from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
 from imports.formats import xlsx as xlsx_module
 from imports.models import ImportLog
@@ -287,9 +288,13 @@ def test_real_xlsx_mapped_to_a_non_ean_column_fails_every_row_clearly():
 
 
 @pytest.mark.django_db
-def test_csv_renamed_xlsx_fails_the_job_with_a_sentence():
-    job = import_file(b"ean,name\n3760000000017,Stylo\n", "xlsx")
-    assert job.status == "failed"
-    assert job.error_summary == (
-        "The file is named .xlsx but its content is plain text (such as CSV), not an Excel workbook."
-    )
+def test_csv_renamed_xlsx_is_refused_with_a_sentence():
+    data = b"ean,name\n3760000000017,Stylo\n"
+    expected = "The file is named .xlsx but its content is plain text (such as CSV), not an Excel workbook."
+    # Refused at upload (400), and by the reader itself for files that arrive another way.
+    with pytest.raises(services.UploadRejected) as refused:
+        import_file(data, "xlsx")
+    assert str(refused.value) == expected
+    with pytest.raises(FormatError) as unreadable:
+        reader_for("xlsx")(io.BytesIO(data)).columns()
+    assert str(unreadable.value) == expected

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from catalog.models import Product
+from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
 from imports.models import ImportLog
 
@@ -250,7 +251,13 @@ def test_a_dtd_fails_the_job_and_writes_nothing():
 
 
 @pytest.mark.django_db
-def test_json_renamed_xml_fails_the_job_with_a_sentence():
-    job = import_file((FILES / "catalog.json").read_bytes(), "xml")
-    assert job.status == "failed"
-    assert job.error_summary == "The file is named .xml but its content is JSON, not XML."
+def test_json_renamed_xml_is_refused_with_a_sentence():
+    data = (FILES / "catalog.json").read_bytes()
+    expected = "The file is named .xml but its content is JSON, not XML."
+    # Refused at upload (400), and by the reader itself for files that arrive another way.
+    with pytest.raises(services.UploadRejected) as refused:
+        import_file(data, "xml")
+    assert str(refused.value) == expected
+    with pytest.raises(FormatError) as unreadable:
+        reader_for("xml")(io.BytesIO(data)).columns()
+    assert str(unreadable.value) == expected

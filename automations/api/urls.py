@@ -1,0 +1,18 @@
+from django.urls import re_path
+
+from . import views
+
+
+def automation_path(suffix: str, view, name: str):
+    # The spec's paths have no trailing slash; one is tolerated.
+    return re_path(
+        rf"^imports/automations/(?P<automation_id>[0-9a-fA-F-]{{36}}){suffix}/?$", view.as_view(), name=name
+    )
+
+
+urlpatterns = [
+    re_path(r"^imports/automations/?$", views.AutomationListCreateView.as_view(), name="automation-list"),
+    automation_path("", views.AutomationDetailView, "automation-detail"),
+    automation_path("/run", views.AutomationRunNowView, "automation-run"),
+    automation_path("/runs", views.AutomationRunListView, "automation-runs"),
+]

@@ -1,0 +1,148 @@
+"""Thin views: an input serializer validates, a service or selector acts, an output serializer answers."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response
+
+from .. import selectors, services
+from ..models import Automation
+from . import serializers as s
+
+
+def _automation(request, automation_id) -> Automation:
+    return get_owned_or_404(  # type: ignore[return-value]
+        selectors.automation_list(automations=Automation.objects.all()), request, pk=automation_id
+    )
+
+
+def _valid(serializer_class, data, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _service_kwargs(data: dict) -> dict:
+    """The input serializer's names → the services' (``timezone`` is a module name there)."""
+    data = dict(data)
+    if "timezone" in data:
+        data["timezone_name"] = data.pop("timezone")
+    return data
+
+
+def _answer(automation: Automation, code: int = status.HTTP_200_OK) -> Response:
+    # Re-read through the selector so last_run_* are those of the list and detail views.
+    fresh = selectors.automation_list(automations=Automation.objects.filter(pk=automation.pk)).get()
+    return Response(s.AutomationSerializer(fresh).data, status=code)
+
+
+_PAGE = inline_serializer(
+    "AutomationPage", {"items": s.AutomationSerializer(many=True), "meta": serializers.DictField()}
+)
+_RUN_PAGE = inline_serializer(
+    "AutomationRunPage", {"items": s.AutomationRunSerializer(many=True), "meta": serializers.DictField()}
+)
+
+
+class AutomationListCreateView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="imports_automations_list",
+        summary="List automations",
+        parameters=[PageParamsSerializer],
+        responses=_PAGE,
+    )
+    def get(self, request):
+        page = _valid(PageParamsSerializer, request.query_params)
+        automations = selectors.automation_list(automations=owned_by(Automation.objects.all(), request))
+        return page_response(
+            automations, **page, serialize=lambda items: s.AutomationSerializer(items, many=True).data
+        )
+
+    @extend_schema(
+        operation_id="imports_automations_create",
+        summary="Create an automated import",
+        request=s.AutomationInputSerializer,
+        responses={201: s.AutomationSerializer},
+    )
+    def post(self, request):
+        data = _valid(s.AutomationInputSerializer, request.data)
+        try:
+            automation = services.automation_create(user=request.user, **_service_kwargs(data))
+        except services.AutomationInvalid as exc:
+            raise ValidationError(exc.errors) from None
+        return _answer(automation, status.HTTP_201_CREATED)
+
+
+class AutomationDetailView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="imports_automations_get", summary="Get an automation", responses=s.AutomationSerializer
+    )
+    def get(self, request, automation_id):
+        return Response(s.AutomationSerializer(_automation(request, automation_id)).data)
+
+    @extend_schema(
+        operation_id="imports_automations_update",
+        summary="Update an automation",
+        description="Fields left out keep their value. file_source is merged: secrets need not be re-sent, "
+        '"" clears one; a new type replaces the whole source.',
+        request=s.AutomationInputSerializer(partial=True),
+        responses=s.AutomationSerializer,
+    )
+    def patch(self, request, automation_id):
+        automation = _automation(request, automation_id)
+        data = _valid(s.AutomationInputSerializer, request.data, partial=True)
+        try:
+            automation = services.automation_update(automation=automation, **_service_kwargs(data))
+        except services.AutomationInvalid as exc:
+            raise ValidationError(exc.errors) from None
+        return _answer(automation)
+
+    @extend_schema(
+        operation_id="imports_automations_delete", summary="Delete an automation", responses={204: None}
+    )
+    def delete(self, request, automation_id):
+        services.automation_delete(automation=_automation(request, automation_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AutomationRunNowView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="imports_automations_run",
+        summary="Run an automation now",
+        request=s.RunNowInputSerializer,
+        responses={
+            202: s.AutomationRunSerializer,
+            409: OpenApiResponse(description="A run of this automation is in progress"),
+        },
+    )
+    def post(self, request, automation_id):
+        automation = _automation(request, automation_id)
+        force = _valid(s.RunNowInputSerializer, request.data)["force"]
+        run = services.automation_run_request(automation=automation, force=force)
+        return Response(s.AutomationRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AutomationRunListView(APIView):
+    @extend_schema(
+        operation_id="imports_automations_runs",
+        summary="List an automation's runs",
+        parameters=[PageParamsSerializer],
+        responses=_RUN_PAGE,
+    )
+    def get(self, request, automation_id):
+        automation = _automation(request, automation_id)
+        page = _valid(PageParamsSerializer, request.query_params)
+        runs = selectors.automation_run_list(automation=automation)
+        return page_response(
+            runs, **page, serialize=lambda items: s.AutomationRunSerializer(items, many=True).data
+        )

@@ -1,0 +1,429 @@
+"""Writes on automations and their runs. The API, the admin and the task all come through here,
+so the periodic task that beat reads can never drift from the automation it belongs to.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from imports.mapping import MappingError, validate_explicit_mapping
+from imports.services import UploadRejected, import_job_create
+from pixee.crypto import DecryptionError
+from pixee.errors import Conflict, PayloadTooLarge
+
+from .choices import RunStatus, RunTrigger
+from .models import Automation, AutomationRun
+from .schedule import ScheduleError, normalize, parse_cron, validate_timezone
+from .signals import automation_failed
+from .sources import (
+    CONFIG_FIELDS,
+    SECRET_FIELDS,
+    Download,
+    SourceConfigError,
+    SourceError,
+    clean_config,
+    source_for,
+)
+from .sources.base import STALE_AFTER
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+
+TASK_NAME = "automations.tasks.run_automation"
+# Model field for each file_source key (the API's names); only ``type`` differs.
+_MODEL_FIELD = {
+    name: {"type": "source_type", "authorization": "http_authorization"}.get(name, name)
+    for name in CONFIG_FIELDS
+}
+
+
+class AutomationInvalid(ValueError):
+    """Input that cannot be saved: ``errors`` maps each field (``file_source`` nested) to messages."""
+
+    def __init__(self, errors: dict[str, Any]):
+        super().__init__(json.dumps(errors))
+        self.errors = errors
+
+
+class RunInProgress(Conflict):
+    """The automation already has a run in flight (HTTP 409)."""
+
+
+# --- automations -----------------------------------------------------------------------------
+
+
+def automation_clean(
+    *,
+    name: str,
+    supplier_code: str,
+    schedule: str,
+    timezone_name: str,
+    file_source: dict[str, Any],
+    mapping: dict[str, Any],
+) -> dict[str, Any]:
+    """All of an automation's settings checked together; ``AutomationInvalid`` names each fault."""
+    errors: dict[str, Any] = {}
+    cleaned: dict[str, Any] = {"name": (name or "").strip(), "supplier_code": (supplier_code or "").strip()}
+    if not cleaned["name"]:
+        errors["name"] = ["name is required."]
+    try:
+        parse_cron(schedule)
+        cleaned["schedule"] = normalize(schedule)
+    except ScheduleError as exc:
+        errors["schedule"] = [str(exc)]
+    try:
+        cleaned["timezone"] = validate_timezone(timezone_name)
+    except ScheduleError as exc:
+        errors["timezone"] = [str(exc)]
+    try:
+        cleaned["mapping"] = validate_explicit_mapping(mapping)
+        if any("\x00" in column for column in cleaned["mapping"]):
+            # PostgreSQL's jsonb cannot hold a NUL character (and no file column has one).
+            raise MappingError("mapping's column names cannot contain null characters.")
+    except MappingError as exc:
+        errors["mapping"] = [str(exc)]
+    try:
+        cleaned["file_source"] = clean_config(file_source)
+    except SourceConfigError as exc:
+        errors["file_source"] = exc.errors
+    if errors:
+        raise AutomationInvalid(errors)
+    return cleaned
+
+
+def automation_create(
+    *,
+    user: User,
+    name: str,
+    schedule: str,
+    file_source: dict[str, Any],
+    supplier_code: str = "",
+    timezone_name: str | None = None,
+    mapping: dict[str, Any] | None = None,
+    is_active: bool = True,
+) -> Automation:
+    """Create an automation and its periodic task (enabled when ``is_active``)."""
+    cleaned = automation_clean(
+        name=name,
+        supplier_code=supplier_code,
+        schedule=schedule,
+        timezone_name=timezone_name or settings.TIME_ZONE,
+        file_source=file_source,
+        mapping=mapping or {},
+    )
+    automation = Automation(created_by=user, is_active=is_active)
+    _apply(automation, cleaned)
+    with transaction.atomic():
+        automation.save()
+        _schedule_sync(automation)
+    logger.info("Automation %s created by user %s.", automation.pk, getattr(user, "pk", None))
+    return automation
+
+
+def automation_update(
+    *,
+    automation: Automation,
+    name: str | None = None,
+    supplier_code: str | None = None,
+    schedule: str | None = None,
+    timezone_name: str | None = None,
+    file_source: dict[str, Any] | None = None,
+    mapping: dict[str, Any] | None = None,
+    is_active: bool | None = None,
+) -> Automation:
+    """Change what is given (``None`` keeps a value) and bring the periodic task in step.
+
+    ``file_source`` is merged into the current one: a key left out keeps its value (so secrets
+    need not be re-sent); ``""`` clears it. Changing ``type`` replaces the whole source.
+    """
+    current = source_values(automation)
+    source = dict(current)
+    if file_source is not None:
+        if file_source.get("type") and file_source["type"] != current["type"]:
+            source = {}
+        source.update({k: ("" if v is None and k in SECRET_FIELDS else v) for k, v in file_source.items()})
+    cleaned = automation_clean(
+        name=automation.name if name is None else name,
+        supplier_code=automation.supplier_code if supplier_code is None else supplier_code,
+        schedule=automation.schedule if schedule is None else schedule,
+        timezone_name=automation.timezone if timezone_name is None else timezone_name,
+        file_source=source,
+        mapping=automation.mapping if mapping is None else mapping,
+    )
+    _apply(automation, cleaned)
+    if is_active is not None:
+        automation.is_active = is_active
+    with transaction.atomic():
+        automation.save()
+        _schedule_sync(automation)
+    return automation
+
+
+def automation_set_active(*, automation: Automation, is_active: bool) -> Automation:
+    """Enable or disable the automation's schedule (Run now works either way)."""
+    automation.is_active = is_active
+    with transaction.atomic():
+        automation.save(update_fields=["is_active", "updated_at"])
+        _schedule_sync(automation)
+    return automation
+
+
+def automation_delete(*, automation: Automation) -> None:
+    """Delete the automation, its runs and its periodic task (see ``automation_schedule_remove``)."""
+    with transaction.atomic():
+        automation.delete()
+
+
+def automation_schedule_remove(*, periodic_task_id: int | None) -> None:
+    """Remove an automation's periodic task and crontab.
+
+    Connected to ``post_delete`` (apps.py), so every way an automation disappears, its owner's
+    deletion included, takes its schedule along.
+    """
+    if periodic_task_id is None:
+        return
+    task = PeriodicTask.objects.filter(pk=periodic_task_id).select_related("crontab").first()
+    if task is None:
+        return
+    crontab = task.crontab
+    task.delete()
+    if crontab is not None and not PeriodicTask.objects.filter(crontab=crontab).exists():
+        crontab.delete()
+
+
+def automation_pin_host_key(*, automation: Automation, host_key: str | None = None) -> Automation:
+    """Pin ``host_key`` (a key line or ``SHA256:`` fingerprint), else the one the latest failed run saw."""
+    if host_key is None:
+        run = (
+            automation.runs.filter(status=RunStatus.FAILED)
+            .exclude(host_key="")
+            .order_by("-started_at")
+            .first()
+        )
+        if run is None:
+            raise Conflict("No failed run of this automation reported a host key to pin.")
+        host_key = run.host_key
+    return automation_update(automation=automation, file_source={"host_key": host_key})
+
+
+def source_values(automation: Automation) -> dict[str, Any]:
+    """The automation's file_source with the API's names, secrets in clear (never return this)."""
+    values = {name: getattr(automation, field) for name, field in _MODEL_FIELD.items()}
+    values["headers"] = dict(values["headers"] or {})
+    return values
+
+
+def _apply(automation: Automation, cleaned: dict[str, Any]) -> None:
+    for name in ("name", "supplier_code", "schedule", "timezone", "mapping"):
+        setattr(automation, name, cleaned[name])
+    source = cleaned["file_source"]
+    for name, field in _MODEL_FIELD.items():
+        value = source.get(name)
+        if value is None:
+            model_field = automation._meta.get_field(field)
+            value = model_field.get_default() if isinstance(model_field, models.Field) else None
+        setattr(automation, field, value)
+
+
+def _schedule_sync(automation: Automation) -> None:
+    """Make the automation's periodic task and crontab say what the automation says."""
+    fields = parse_cron(automation.schedule)
+    wanted = {
+        "minute": fields.minute,
+        "hour": fields.hour,
+        "day_of_month": fields.day_of_month,
+        "month_of_year": fields.month_of_year,
+        "day_of_week": fields.day_of_week,
+    }
+    name = f"automation:{automation.pk}"
+    task = automation.periodic_task or PeriodicTask.objects.filter(name=name).first()
+    crontab = task.crontab if task is not None else None
+    schedule_changed = False
+    if crontab is None:
+        crontab = CrontabSchedule.objects.create(**wanted, timezone=automation.timezone)
+        schedule_changed = True
+    elif (
+        any(str(getattr(crontab, k)) != v for k, v in wanted.items())
+        or str(crontab.timezone) != automation.timezone
+    ):
+        for key, value in wanted.items():
+            setattr(crontab, key, value)
+        crontab.timezone = automation.timezone
+        crontab.save()
+        schedule_changed = True
+    if task is None:
+        task = PeriodicTask(name=name)
+    state = (task.task, task.args, task.crontab_id, task.enabled, task.description)
+    task.task = TASK_NAME
+    task.args = json.dumps([str(automation.pk)])
+    task.crontab = crontab
+    task.enabled = automation.is_active
+    task.description = f"Automation {automation.name!r}"[:200]
+    if schedule_changed:
+        # Beat would otherwise measure the new schedule from the old one's last run and may fire at once.
+        task.last_run_at = None
+    if (
+        task.pk is None
+        or schedule_changed
+        or state
+        != (
+            task.task,
+            task.args,
+            task.crontab_id,
+            task.enabled,
+            task.description,
+        )
+    ):
+        task.save()  # its pre_save signal tells beat to reload
+    if automation.periodic_task_id != task.pk:
+        automation.periodic_task = task
+        Automation.objects.filter(pk=automation.pk).update(periodic_task=task)
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+
+def automation_run_request(*, automation: Automation, force: bool = False) -> AutomationRun:
+    """Run now (API, admin): the run starts here, a worker fetches once the transaction commits.
+
+    ``force`` imports the file even when it is identical to the last completed run's.
+    Raises ``RunInProgress`` while another run is in flight.
+    """
+    from . import tasks
+
+    run = _run_start(automation_id=automation.pk, trigger=RunTrigger.MANUAL)
+    automation_id, run_id = str(automation.pk), str(run.pk)
+    transaction.on_commit(lambda: tasks.run_automation.delay(automation_id, run_id=run_id, force=force))
+    return run
+
+
+def automation_run(*, automation_id: Any, run_id: Any = None, force: bool = False) -> AutomationRun | None:
+    """Fetch the automation's file and create an import job from it: what the schedule fires.
+
+    One run at a time per automation: a scheduled firing during a run is dropped (logged).
+    ``completed`` means the file was fetched and its import job created; the job has its own status.
+    """
+    run: AutomationRun | None
+    if run_id is None:
+        try:
+            run = _run_start(automation_id=automation_id, trigger=RunTrigger.SCHEDULE)
+        except Automation.DoesNotExist:
+            logger.warning("Automation %s no longer exists; its schedule fired for nothing.", automation_id)
+            return None
+        except RunInProgress as exc:
+            logger.info("Automation %s: scheduled run not started: %s", automation_id, exc)
+            return None
+    else:
+        run = (
+            AutomationRun.objects.select_related("automation")
+            .filter(pk=run_id, status=RunStatus.RUNNING)
+            .first()
+        )
+        if run is None:
+            return None  # already finished: a redelivered task
+    automation = run.automation
+    try:
+        source = source_for(automation.source_type)(automation.source_config())
+        with Download() as download:
+            file_name = source.fetch(download)
+            return _run_complete(run, download, file_name, force=force)
+    except SourceError as exc:
+        return _run_fail(run, str(exc), host_key=exc.host_key)
+    except (DecryptionError, SourceConfigError) as exc:
+        return _run_fail(run, str(exc))
+    except Exception:
+        # The run must end whatever happens, or it would block the next ones until presumed lost.
+        logger.exception("Automation %s run %s: unexpected error.", automation.pk, run.pk)
+        return _run_fail(run, "The run failed on an unexpected error; the worker's log has the details.")
+
+
+def _run_start(*, automation_id: Any, trigger: str) -> AutomationRun:
+    with transaction.atomic():
+        # The row lock serialises starts; the partial unique index is the guarantee behind it.
+        automation = Automation.objects.select_for_update().get(pk=automation_id)
+        running = AutomationRun.objects.filter(automation=automation, status=RunStatus.RUNNING).first()
+        if running is not None:
+            if running.started_at > timezone.now() - timedelta(seconds=STALE_AFTER):
+                started = f"{running.started_at:%Y-%m-%d %H:%M:%S} UTC"
+                raise RunInProgress(f"A run of this automation is in progress (started {started}).")
+            _run_fail(
+                running,
+                f"The run was presumed lost: it had not finished after {STALE_AFTER // 60} minutes "
+                "(was its worker stopped?).",
+            )
+        try:
+            with transaction.atomic():
+                run = AutomationRun.objects.create(automation=automation, trigger=trigger)
+        except IntegrityError:
+            raise RunInProgress("A run of this automation is in progress.") from None
+    run.automation = automation
+    return run
+
+
+def _run_complete(run: AutomationRun, download: Download, file_name: str, *, force: bool) -> AutomationRun:
+    automation = run.automation
+    with transaction.atomic():
+        # Only the holder of the running row finishes it: a duplicate delivery creates no second job.
+        locked = AutomationRun.objects.select_for_update().filter(pk=run.pk, status=RunStatus.RUNNING).first()
+        if locked is None:
+            return run
+        previous = (
+            AutomationRun.objects.filter(automation=automation, status=RunStatus.COMPLETED)
+            .order_by("-finished_at")
+            .first()
+        )
+        locked.bytes, locked.checksum = download.size, download.sha256
+        locked.finished_at = timezone.now()
+        if previous is not None and previous.checksum == download.sha256 and not force:
+            locked.status = RunStatus.SKIPPED
+        else:
+            try:
+                with download.path.open("rb") as fileobj:
+                    locked.job = import_job_create(
+                        user=automation.created_by,
+                        file=File(fileobj, name=file_name),
+                        file_name=file_name,
+                        supplier_code=automation.supplier_code,
+                        mapping=automation.mapping,
+                    )
+            except (UploadRejected, PayloadTooLarge) as exc:
+                raise SourceError(f"The fetched file {file_name!r} cannot be imported: {exc}") from None
+            locked.status = RunStatus.COMPLETED
+        locked.save()
+    logger.info(
+        "Automation %s run %s %s: %s bytes, sha256 %s, job %s.",
+        automation.pk,
+        locked.pk,
+        locked.status,
+        locked.bytes,
+        locked.checksum,
+        locked.job_id,
+    )
+    return locked
+
+
+def _run_fail(run: AutomationRun, error: str, *, host_key: str = "") -> AutomationRun:
+    automation = run.automation
+    with transaction.atomic():
+        updated = AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=error, host_key=host_key, finished_at=timezone.now()
+        )
+        run.refresh_from_db()
+        if updated:
+            transaction.on_commit(
+                lambda: automation_failed.send(sender=Automation, automation=automation, run=run, error=error)
+            )
+    if updated:
+        logger.warning("Automation %s run %s failed: %s", automation.pk, run.pk, error)
+    return run
