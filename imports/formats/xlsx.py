@@ -194,7 +194,9 @@ class XlsxReader(RowReader):
 
     def _load(self):
         from openpyxl import load_workbook  # heavy: only when an XLSX file is read
+        from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+        ReadOnlyWorksheet._get_size = _sheet_size_from_head  # see below
         try:
             return load_workbook(self.fileobj, read_only=True, data_only=True, keep_links=False)
         except _CORRUPT as exc:
@@ -217,6 +219,31 @@ class XlsxReader(RowReader):
         if workbook is not None:
             workbook.close()
             self._workbook = None
+
+
+def _sheet_size_from_head(sheet) -> None:
+    """openpyxl's ``ReadOnlyWorksheet._get_size``, stopping where the rows start.
+
+    openpyxl looks for ``<dimension>`` among the elements' end events and gives up at the end of
+    ``<sheetData>``: a sheet without one (as openpyxl's own write-only mode and other libraries
+    write them) was read whole, once more, for each sheet of the workbook when it was opened. That
+    was a third of an XLSX import. Start events find the same dimension, or its absence, at once.
+    """
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.xml.functions import iterparse  # defusedxml's when installed, as openpyxl does
+
+    source = sheet._get_source()
+    try:
+        for _event, element in iterparse(source, events=("start",)):
+            if element.tag == DIMENSION_TAG:
+                bounds = range_boundaries(element.get("ref"))
+                sheet._min_column, sheet._min_row, sheet._max_column, sheet._max_row = bounds
+                return
+            if element.tag == DATA_TAG:
+                return
+    finally:
+        source.close()
 
 
 def _blank(value: Any) -> bool:
