@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -75,6 +76,8 @@ class Measure:
     seconds: float
     worker_rss_mib: float | None = None
     counts: dict = field(default_factory=dict)
+    # Upload and queue, analysis, processing: from the job's milestone logs.
+    phases: dict = field(default_factory=dict)
 
     @property
     def rows_per_s(self) -> float:
@@ -153,7 +156,8 @@ class Api:
         self.session.headers["Authorization"] = f"Bearer {key}"
 
     def import_file(self, path: Path, file_type: str) -> tuple[float, dict]:
-        """Upload ``path`` and wait for the job to finish: (seconds, final job body)."""
+        """Upload ``path`` and wait for the job to finish: (seconds, final job body with phases)."""
+        posted_at = time.time()  # the server's log timestamps use the same clock (same machine)
         started = time.perf_counter()
         with path.open("rb") as upload:
             response = self.session.post(
@@ -173,7 +177,23 @@ class Api:
             time.sleep(POLL_SECONDS)
         if body["status"] != "completed":
             raise RuntimeError(f"import {body['status']}: {body.get('error_summary')}")
+        body["phases"] = self._phases(job_url, posted_at, posted_at + seconds)
         return seconds, body
+
+    def _phases(self, job_url: str, posted_at: float, done_at: float) -> dict:
+        logs = self.session.get(f"{job_url}/logs", params={"level": "info", "limit": 100}, timeout=60).json()
+        at = {}
+        for item in logs["items"]:
+            for milestone in ("Analysis started", "Analysis finished", "Import completed"):
+                if item["message"].startswith(milestone):
+                    stamp = item["timestamp"].replace("Z", "+00:00")
+                    at[milestone] = datetime.fromisoformat(stamp).timestamp()
+        return {
+            "upload_and_queue": round(at["Analysis started"] - posted_at, 2),
+            "analysis": round(at["Analysis finished"] - at["Analysis started"], 2),
+            "processing": round(at["Import completed"] - at["Analysis finished"], 2),
+            "until_seen_completed": round(done_at - at["Import completed"], 2),
+        }
 
 
 def _checked(body: dict, rows: int, **expected: int) -> dict:
@@ -203,7 +223,12 @@ def measure_csv(api: Api, config: Config, env: dict, rows: int) -> list[Measure]
             _checkpoint(config.database_url)
             seconds, body = api.import_file(path, "csv")
             first = Measure(
-                "CSV first load", "csv", rows, seconds, counts=_checked(body, rows, products_created=rows)
+                "CSV first load",
+                "csv",
+                rows,
+                seconds,
+                counts=_checked(body, rows, products_created=rows),
+                phases=body["phases"],
             )
             _checkpoint(config.database_url)
             seconds, body = api.import_file(path, "csv")
@@ -213,6 +238,7 @@ def measure_csv(api: Api, config: Config, env: dict, rows: int) -> list[Measure]
                 rows,
                 seconds,
                 counts=_checked(body, rows, products_unchanged=rows),
+                phases=body["phases"],
             )
     finally:
         worker.stop()
@@ -237,6 +263,7 @@ def measure_format(api: Api, config: Config, env: dict, file_type: str) -> Measu
         rows,
         seconds,
         counts=_checked(body, rows, products_created=rows),
+        phases=body["phases"],
     )
     measure.worker_rss_mib = round(memory.child_mib, 1)
     return measure
@@ -279,7 +306,7 @@ def machine(conninfo: str) -> dict:
         postgres = conn.execute("SHOW server_version").fetchone()[0]
         settings = dict(
             conn.execute(
-                "SELECT name, setting || coalesce(unit, '') FROM pg_settings "
+                "SELECT name, current_setting(name) FROM pg_settings "
                 "WHERE name IN ('shared_buffers', 'work_mem', 'synchronous_commit', 'max_wal_size')"
             ).fetchall()
         )
@@ -316,6 +343,10 @@ def summarize(rounds: list[dict]) -> dict:
                 "rows_per_s": round(rows_per_s),
                 "ratio_to_copy": round(rows_per_s / ceiling_rows_per_s, 3),
                 "worker_peak_rss_mib": max(rss) if rss else None,
+                "phases_seconds": {
+                    phase: round(statistics.median(r["imports"][i]["phases"][phase] for r in rounds), 2)
+                    for phase in first["phases"]
+                },
             }
         )
     return {
@@ -388,6 +419,17 @@ def markdown(results: dict) -> str:
         lines.append(
             f"| {i['name']} | {i['rows']:,} | {i['seconds']} | {i['rows_per_s']:,} | "
             f"{i['ratio_to_copy']:.0%} | {rss} |"
+        )
+    lines += [
+        "",
+        "| where the time goes (s) | upload + queue | analysis | processing | seen completed |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for i in results["median"]["imports"]:
+        p = i["phases_seconds"]
+        lines.append(
+            f"| {i['name']}, {i['rows']:,} rows | {p['upload_and_queue']} | {p['analysis']} | "
+            f"{p['processing']} | {p['until_seen_completed']} |"
         )
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for t in results["targets"]:
