@@ -74,7 +74,9 @@ class Measure:
     file_type: str
     rows: int
     seconds: float
+    # Peak RSS of the pool child that ran the import, and of the worker's main process.
     worker_rss_mib: float | None = None
+    worker_main_rss_mib: float | None = None
     counts: dict = field(default_factory=dict)
     # Upload and queue, analysis, processing: from the job's milestone logs.
     phases: dict = field(default_factory=dict)
@@ -243,6 +245,7 @@ def measure_csv(api: Api, config: Config, env: dict, rows: int) -> list[Measure]
     finally:
         worker.stop()
     first.worker_rss_mib = again.worker_rss_mib = round(memory.child_mib, 1)
+    first.worker_main_rss_mib = again.worker_main_rss_mib = round(memory.parent_mib, 1)
     return [first, again]
 
 
@@ -266,6 +269,7 @@ def measure_format(api: Api, config: Config, env: dict, file_type: str) -> Measu
         phases=body["phases"],
     )
     measure.worker_rss_mib = round(memory.child_mib, 1)
+    measure.worker_main_rss_mib = round(memory.parent_mib, 1)
     return measure
 
 
@@ -343,6 +347,7 @@ def summarize(rounds: list[dict]) -> dict:
                 "rows_per_s": round(rows_per_s),
                 "ratio_to_copy": round(rows_per_s / ceiling_rows_per_s, 3),
                 "worker_peak_rss_mib": max(rss) if rss else None,
+                "worker_main_peak_rss_mib": max(r["imports"][i]["worker_main_rss_mib"] or 0 for r in rounds),
                 "phases_seconds": {
                     phase: round(statistics.median(r["imports"][i]["phases"][phase] for r in rounds), 2)
                     for phase in first["phases"]
