@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -150,6 +151,8 @@ class ImportJobErrorReportView(APIView):
         response = StreamingHttpResponse(
             reports.error_report_csv(job=job), content_type="text/csv; charset=utf-8"
         )
-        stem = job.file_name.rsplit(".", 1)[0].replace('"', "")
-        response["Content-Disposition"] = f'attachment; filename="{stem}-errors.csv"'
+        stem = job.file_name.rsplit(".", 1)[0]
+        # RFC 6266: quoted when ASCII, filename*=utf-8'' otherwise (not the MIME encoding Django
+        # would give a non-Latin-1 header, which browsers do not read as a file name).
+        response["Content-Disposition"] = content_disposition_header(True, f"{stem}-errors.csv")
         return response
