@@ -189,6 +189,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Request bodies get their own components: an upload's file is then binary (multipart), not
+    # the URI the responses show.
+    "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["pixee.schema.strip_trailing_slashes"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

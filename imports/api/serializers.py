@@ -34,9 +34,21 @@ class ImportJobCreateInputSerializer(serializers.Serializer):
 
 
 class ImportJobCreatedSerializer(serializers.ModelSerializer):
+    webhook_secret = serializers.CharField(
+        required=False,
+        help_text="Signs this job's webhook deliveries (Pixee-Signature); present, and shown this once, "
+        "when webhook_url was given.",
+    )
+
     class Meta:
         model = ImportJob
-        fields = ["id", "status", "file_name", "file_type"]
+        fields = ["id", "status", "file_name", "file_type", "webhook_secret"]
+
+    def to_representation(self, job: ImportJob) -> dict:
+        body = super().to_representation(job)
+        if not job.webhook_secret:
+            del body["webhook_secret"]
+        return body
 
 
 class ImportJobSerializer(serializers.ModelSerializer):

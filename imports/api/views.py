@@ -68,10 +68,7 @@ class ImportJobListCreateView(APIView):
             job = services.import_job_create(user=request.user, **data.validated_data)
         except services.UploadRejected as exc:
             raise ValidationError({exc.field: [str(exc)]}) from None
-        body = s.ImportJobCreatedSerializer(job).data
-        if job.webhook_secret:
-            body["webhook_secret"] = job.webhook_secret
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(s.ImportJobCreatedSerializer(job).data, status=status.HTTP_201_CREATED)
 
 
 class ImportJobDetailView(APIView):
