@@ -33,6 +33,7 @@ class UploadRejected(ValueError):
 
 
 MAX_FILE_NAME_CHARS = 255
+MAX_ERRORS_LIMIT = 2**31 - 1  # the column's range (PostgreSQL integer)
 
 
 def safe_file_name(name: str) -> str:
@@ -82,6 +83,8 @@ def import_job_create(
     mismatch = _content_mismatch(file, file_type)
     if mismatch:
         raise UploadRejected("file", mismatch)
+    if max_errors is not None and not 0 <= max_errors <= MAX_ERRORS_LIMIT:
+        raise UploadRejected("max_errors", f"max_errors must be between 0 and {MAX_ERRORS_LIMIT}.")
     try:
         mapping = validate_explicit_mapping(mapping or {})
     except ValueError as exc:

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from ..choices import ImportStatus, LogLevel
 from ..models import ImportJob, ImportLog
+from ..services import MAX_ERRORS_LIMIT
 
 
 class MappingField(serializers.JSONField):
@@ -30,7 +31,9 @@ class ImportJobCreateInputSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(required=False, default=False)
     mapping = MappingField(required=False, default=dict, help_text="File column → product field.")
     webhook_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
-    max_errors = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+    max_errors = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=MAX_ERRORS_LIMIT
+    )
 
 
 class ImportJobCreatedSerializer(serializers.ModelSerializer):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -128,7 +129,12 @@ class ImportJobLogsView(APIView):
 
 class ImportJobPreviewView(APIView):
     @extend_schema(
-        summary="Preview import", parameters=[s.PreviewParamsSerializer], responses=s.PreviewSerializer
+        summary="Preview import",
+        parameters=[s.PreviewParamsSerializer],
+        responses={
+            200: s.PreviewSerializer,
+            409: OpenApiResponse(description="The job's stored file was discarded (cancelled job)"),
+        },
     )
     def get(self, request, job_id):
         job = _job(request, job_id)
@@ -140,7 +146,12 @@ class ImportJobErrorReportView(APIView):
     @extend_schema(
         summary="Error report (CSV)",
         responses={
-            (200, "text/csv"): OpenApiResponse(description="The rejected rows + row_number, field, message")
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="The rejected rows + row_number, field, message"
+            ),
+            409: OpenApiResponse(
+                description="No report: the stored file was discarded (cancelled job) or cannot be read"
+            ),
         },
     )
     def get(self, request, job_id):

@@ -50,7 +50,10 @@ ENDPOINTS = [
 
 def call(client, method: str, path: str, body, ids: dict[str, str]):
     payload = json.dumps(body) if body is not None else ""
-    return client.generic(method, path.format(**ids), payload, content_type="application/json")
+    response = client.generic(method, path.format(**ids), payload, content_type="application/json")
+    if response.streaming:  # errors.csv: read it all, as a client would, within the test
+        b"".join(response.streaming_content)
+    return response
 
 
 @pytest.mark.parametrize("method, path, body", ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in ENDPOINTS])

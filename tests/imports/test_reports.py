@@ -59,3 +59,20 @@ def test_no_cell_of_the_error_report_starts_a_formula(api):
     assert [row[:2] for row in rows[1:]] == [[f"'{p}cmd|' /C calc'!A0", f"'{p}2+3"] for p in PREFIXES]
     cells = [cell for row in rows for cell in row]
     assert not [cell for cell in cells if cell.startswith(tuple(PREFIXES))]
+
+
+def test_the_report_of_a_job_whose_file_cannot_be_read_is_409_with_the_reason(api):
+    job = run_import(b'[{"ean": "1", "a": ' + b"[" * 100 + b"]" * 100 + b"}]", name="c.json", user=api.user)
+    assert job.status == "failed"
+    response = api.get(f"/api/v1/imports/jobs/{job.pk}/errors.csv")
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "The job's file cannot be read, so there is no error report: "
+        "Item 1 is nested more than 64 levels deep (at key 'a')."
+    }
+    # The preview says the same, as a validation error, at any status.
+    preview = api.get(f"/api/v1/imports/jobs/{job.pk}/preview").json()
+    assert (
+        preview["validation_errors"][0]["message"]
+        == "Item 1 is nested more than 64 levels deep (at key 'a')."
+    )

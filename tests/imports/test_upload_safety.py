@@ -131,3 +131,12 @@ def test_a_non_ascii_file_name_names_the_error_report_as_rfc_6266_says(api):
     assert response["Content-Disposition"] == (
         "attachment; filename*=utf-8''%E4%BA%A7%E5%93%81%20%22v2%22-errors.csv"
     )
+
+
+def test_max_errors_beyond_the_column_is_refused_by_the_service_too():
+    # The API's serializer says so first; the import_file command and automations come here.
+    with pytest.raises(services.UploadRejected, match=r"^max_errors must be between 0 and 2147483647\.$"):
+        services.import_job_create(
+            user=None, file=SimpleUploadedFile("c.csv", csv_of_size(100)), max_errors=2**31, enqueue=False
+        )
+    assert not ImportJob.objects.exists()
