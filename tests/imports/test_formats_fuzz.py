@@ -172,13 +172,13 @@ def written_xlsx(draw) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook()
-    # Fixed timestamps: the same draw must give the same bytes (hypothesis replays draws).
     workbook.properties.created = workbook.properties.modified = datetime.datetime(2024, 1, 1)
     for record in draw(_records):
         workbook.active.append([ILLEGAL_XML.sub("", v) if isinstance(v, str) else v for v in record])
     out = io.BytesIO()
     workbook.save(out)
-    return out.getvalue()
+    saved = zipfile.ZipFile(out)
+    return _zip({info.filename: saved.read(info) for info in saved.infolist()})
 
 
 WRITERS = {"csv": written_csv, "json": written_json, "xml": written_xml, "xlsx": written_xlsx}
@@ -191,10 +191,17 @@ def mutated_workbook(draw) -> bytes:
     parts = {info.filename: source.read(info) for info in source.infolist()}
     name = draw(st.sampled_from(sorted(parts)))
     parts[name] = draw(mutated(parts[name]))
+    return _zip(parts)
+
+
+def _zip(parts: dict[str, bytes]) -> bytes:
+    """A deflated ZIP of ``parts`` with fixed timestamps: the same draw must give the same bytes
+    (hypothesis replays draws), and zipfile stamps each entry with the current time."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for part, content in parts.items():
-            archive.writestr(part, content)
+            stamp = zipfile.ZipInfo(part, date_time=(2024, 1, 1, 0, 0, 0))
+            archive.writestr(stamp, content, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
