@@ -203,7 +203,7 @@ class RowValidator:
     def validate(self, raw: RawRow) -> RowResult:
         result = RowResult(raw.number)
         if raw.error:
-            result.errors.append(FieldIssue("", raw.error))
+            result.errors.append(FieldIssue("", storable(raw.error)))
             return result
         fields: dict[str, Any] = {}
         attributes: dict[str, Any] = {}

@@ -11,7 +11,6 @@ PostgreSQL can store.
 
 from __future__ import annotations
 
-import datetime
 import io
 import json
 import math
@@ -172,13 +171,17 @@ def written_xlsx(draw) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook()
-    workbook.properties.created = workbook.properties.modified = datetime.datetime(2024, 1, 1)
     for record in draw(_records):
         workbook.active.append([ILLEGAL_XML.sub("", v) if isinstance(v, str) else v for v in record])
     out = io.BytesIO()
     workbook.save(out)
     saved = zipfile.ZipFile(out)
-    return _zip({info.filename: saved.read(info) for info in saved.infolist()})
+    parts = {info.filename: saved.read(info) for info in saved.infolist()}
+    # openpyxl stamps the save time in the properties: pin it, so a draw gives the same bytes.
+    parts["docProps/core.xml"] = re.sub(
+        rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2024-01-01T00:00:00Z", parts["docProps/core.xml"]
+    )
+    return _zip(parts)
 
 
 WRITERS = {"csv": written_csv, "json": written_json, "xml": written_xml, "xlsx": written_xlsx}
