@@ -88,9 +88,6 @@ def automation_clean(
         errors["timezone"] = [str(exc)]
     try:
         cleaned["mapping"] = validate_explicit_mapping(mapping)
-        if any("\x00" in column for column in cleaned["mapping"]):
-            # PostgreSQL's jsonb cannot hold a NUL character (and no file column has one).
-            raise MappingError("mapping's column names cannot contain null characters.")
     except MappingError as exc:
         errors["mapping"] = [str(exc)]
     try:

@@ -64,10 +64,11 @@ def _number_to_digits(raw: int | float | Decimal) -> str:
             raise EanError(EAN_FORMAT_INVALID)
         raw = int(raw)
     if isinstance(raw, Decimal):
-        if raw != raw.to_integral_value():
+        # NaN, Infinity and 1E+999999 are no GTIN, and int() of the last one takes minutes.
+        if not raw.is_finite() or raw.adjusted() > 20 or raw != raw.to_integral_value():
             raise EanError(EAN_FORMAT_INVALID)
         raw = int(raw)
-    if raw < 0:
+    if raw < 0 or raw.bit_length() > 70:
         raise EanError(EAN_FORMAT_INVALID)
     return str(raw)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pixee.text import unstorable
+
 # The fields a column can feed (supplier_code comes from the job, attributes from the leftovers).
 PRODUCT_FIELDS = ("ean", "name", "price", "brand", "category", "description", "stock", "image_url", "sku")
 IGNORE = ""
@@ -262,6 +264,9 @@ def validate_explicit_mapping(mapping: object) -> dict[str, str]:
         raise MappingError("mapping must be a JSON object of file column → product field.")
     allowed = {*PRODUCT_FIELDS, IGNORE}
     for column, field in mapping.items():
+        if problem := unstorable(column):
+            # No file column has one, and the job's mapping (jsonb) could not be saved.
+            raise MappingError(f"mapping's column names cannot hold {problem}.")
         if not isinstance(field, str) or field not in allowed:
             raise MappingError(
                 f"mapping['{column}'] = {field!r} is not a product field "

@@ -11,7 +11,7 @@ from typing import Any
 from pixee.errors import Conflict
 
 from .choices import LogLevel
-from .formats import reader_for
+from .formats import FormatError, reader_for
 from .models import ImportJob, ImportLog
 
 REPORT_COLUMNS = ("row_number", "field", "message")
@@ -77,10 +77,16 @@ def error_report_csv(*, job: ImportJob) -> Iterator[str]:
     if not job.file:
         raise Conflict(f"The job is {job.status} and its stored file was discarded: no error report.")
     writer = csv.writer(_Echo())
+    rows = error_report_rows(job=job)
+    try:
+        # The header now, not once streaming has begun: a file that cannot be read (the job
+        # failed on it) must be an answer, not a download cut short.
+        header = next(rows)
+    except FormatError as exc:
+        raise Conflict(f"The job's file cannot be read, so there is no error report: {exc}") from None
 
     def lines() -> Iterator[str]:
-        rows = error_report_rows(job=job)
-        yield "\ufeff" + writer.writerow(next(rows))
+        yield "\ufeff" + writer.writerow(header)
         for row in rows:
             yield writer.writerow(row)
 

@@ -33,11 +33,23 @@ class UploadRejected(ValueError):
         self.field = field
 
 
+MAX_FILE_NAME_CHARS = 255
+MAX_ERRORS_LIMIT = 2**31 - 1  # the column's range (PostgreSQL integer)
+
+
 def safe_file_name(name: str) -> str:
-    """The base name of a client-supplied path, without directories or control characters."""
+    """The base name of a client-supplied path, without directories or control characters.
+
+    It is only shown (the stored file gets a generated name); a long one is cut in its stem,
+    so that it keeps the extension its file type is read from.
+    """
     base = os.path.basename(name.replace("\\", "/"))
-    cleaned = "".join(c for c in base if c.isprintable()).strip()
-    return cleaned[:255] or "upload"
+    cleaned = "".join(c for c in base if c.isprintable()).strip() or "upload"
+    if len(cleaned) > MAX_FILE_NAME_CHARS:
+        stem, ext = os.path.splitext(cleaned)
+        ext = ext if len(ext) <= 16 else ""
+        cleaned = stem[: MAX_FILE_NAME_CHARS - len(ext)] + ext
+    return cleaned
 
 
 def import_job_create(
@@ -72,6 +84,8 @@ def import_job_create(
     mismatch = _content_mismatch(file, file_type)
     if mismatch:
         raise UploadRejected("file", mismatch)
+    if max_errors is not None and not 0 <= max_errors <= MAX_ERRORS_LIMIT:
+        raise UploadRejected("max_errors", f"max_errors must be between 0 and {MAX_ERRORS_LIMIT}.")
     try:
         mapping = validate_explicit_mapping(mapping or {})
     except ValueError as exc:
@@ -94,11 +108,15 @@ def import_job_create(
         webhook_url=webhook_url,
         webhook_secret=secrets.token_urlsafe(32) if webhook_url else "",
     )
-    with transaction.atomic():
-        job.file.save(file_name, file, save=False)
-        job.save()
-        if enqueue:
-            _enqueue_run(job)
+    job.file.save(file_name, file, save=False)
+    try:
+        with transaction.atomic():
+            job.save()
+            if enqueue:
+                _enqueue_run(job)
+    except BaseException:
+        job.file.delete(save=False)  # no job row, no stored file
+        raise
     return job
 
 

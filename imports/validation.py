@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from catalog.ean import EanError, normalize_ean
+from pixee.text import storable, unstorable
 
 from .formats import RawRow
 from .mapping import IGNORE, ColumnMapper
@@ -58,21 +59,38 @@ class ValueProblem(ValueError):
 
 
 def shown(value: Any) -> str:
-    """A cell as it appears in logs and reports (bounded, whatever the file holds)."""
+    """A cell as it appears in logs and reports (bounded and storable, whatever the file holds)."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= LOGGED_VALUE_CHARS else text[:LOGGED_VALUE_CHARS] + "…"
+    text = text if len(text) <= LOGGED_VALUE_CHARS else text[:LOGGED_VALUE_CHARS] + "…"
+    return storable(text)
+
+
+def _unstorable_in(value: Any) -> str | None:
+    """``unstorable`` for a nested value (JSON and XML give dicts and lists), keys included."""
+    if isinstance(value, str):
+        return unstorable(value)
+    if isinstance(value, dict):
+        items: Any = (x for pair in value.items() for x in pair)
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    return next((found for item in items if (found := _unstorable_in(item))), None)
 
 
 def json_value(value: Any) -> Any:
     """``value`` as JSON stores it. JSON and XLSX files give Decimals (exact numbers), which the
     JSON encoders refuse: they become ints, floats when that is exact, else text; recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # jsonb has no NaN or Infinity
     if isinstance(value, Decimal):
         if not value.is_finite():
             return str(value)
         if value.as_tuple().exponent >= 0:  # type: ignore[operator]
-            return int(value)
+            # int() of 1E+999999 would take minutes: past 100 digits, the number stays text.
+            return int(value) if value.adjusted() < 100 else str(value)
         as_float = float(value)
         return as_float if Decimal(repr(as_float)) == value else str(value)
     if isinstance(value, dict):
@@ -96,7 +114,9 @@ def parse_price(value: Any) -> tuple[Decimal, str | None]:
     if isinstance(value, bool):
         raise ValueProblem("price unreadable (expected a number such as 29.99 or 29,99)")
     if isinstance(value, int | float | Decimal):
-        if isinstance(value, float) and not math.isfinite(value):
+        if (isinstance(value, float) and not math.isfinite(value)) or (
+            isinstance(value, Decimal) and not value.is_finite()  # a Decimal NaN cannot be compared
+        ):
             raise ValueProblem("price unreadable (expected a number such as 29.99 or 29,99)")
         amount = Decimal(str(value))
     else:
@@ -182,11 +202,12 @@ class RowValidator:
         self.mapper = mapper
         # column -> target, filled as columns appear; a plain dict lookup per cell in the hot loop.
         self._targets: dict[str, str | None] = {}
+        self._unstorable_columns: dict[str, str] = {}  # column -> what in its name cannot be stored
 
     def validate(self, raw: RawRow) -> RowResult:
         result = RowResult(raw.number)
         if raw.error:
-            result.errors.append(FieldIssue("", raw.error))
+            result.errors.append(FieldIssue("", storable(raw.error)))
             return result
         fields: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
@@ -197,13 +218,32 @@ class RowValidator:
                 target = targets[column]
             except KeyError:
                 target = targets[column] = self.mapper.field_for(column)
+                if name_problem := unstorable(column):
+                    self._unstorable_columns[column] = name_problem
+            if target == IGNORE:
+                continue
+            # The cheap tests inline first: this runs for every cell of every row.
+            if type(value) is str:
+                problem = unstorable(value) if "\x00" in value or not value.isascii() else None
+            else:
+                problem = _unstorable_in(value) if isinstance(value, dict | list) else None
+            if problem or column in self._unstorable_columns:
+                if column in self._unstorable_columns:
+                    what = f"the name of column '{shown(column)}' holds {self._unstorable_columns[column]}"
+                else:
+                    what = f"the value of column '{shown(column)}' holds {problem}"
+                result.errors.append(
+                    FieldIssue(target or "attributes", f"{what}: it cannot be stored", shown(value))
+                )
             if value is None or (isinstance(value, str) and (not value or value.isspace())):
                 continue  # blank: absent
             if target is None:
                 attributes[column] = value.strip() if isinstance(value, str) else json_value(value)
-            elif target != IGNORE:
+            else:
                 fields[target] = value
 
+        if result.errors:
+            return result  # the row cannot be stored: its other checks would only add noise
         staged: dict[str, Any] = {"attributes": attributes or None}
         self._ean(fields.get("ean"), staged, result)
         for name in _TEXT_FIELDS:

@@ -1,7 +1,8 @@
 """Encryption at rest for secrets (source passwords, private keys, webhook secrets).
 
 ``PIXEE_ENCRYPTION_KEYS`` is a comma-separated list of Fernet keys: the first encrypts, all
-decrypt, so a key is rotated by putting the new one first and re-saving (``rotate``).
+decrypt. A key is rotated by putting the new one first, running ``rotate_encryption_keys``
+(``secrets_rotate``: every stored secret re-encrypted with it), then removing the old one.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import hashlib
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
+from django.db import connection, models, transaction
 
 
 class DecryptionError(Exception):
@@ -60,3 +62,37 @@ class EncryptedTextField(models.TextField):
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         return encrypt(value) if value else value
+
+
+def secrets_rotate() -> dict[str, int]:
+    """Re-encrypt every stored secret with the first key; returns the count per ``app.Model``.
+
+    Raw SQL on purpose: the ORM would decrypt on read and encrypt again on write, and Fernet's
+    own rotation keeps each token's timestamp. Raises DecryptionError naming the row that no
+    configured key can read (nothing is changed then).
+    """
+    counts: dict[str, int] = {}
+    quote = connection.ops.quote_name
+    with transaction.atomic():
+        for model in apps.get_models():
+            fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+            if not fields:
+                continue
+            table, pk = quote(model._meta.db_table), quote(model._meta.pk.column or "id")
+            label = model._meta.label
+            for field in fields:
+                column = quote(field.column or field.name)
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT {pk}, {column} FROM {table} WHERE {column} <> ''")
+                    rows = cursor.fetchall()
+                for key, token in rows:
+                    try:
+                        rotated = rotate(token)
+                    except InvalidToken:
+                        raise DecryptionError(
+                            f"{label} {key}: its {field.name} cannot be decrypted with PIXEE_ENCRYPTION_KEYS."
+                        ) from None
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {pk} = %s", [rotated, key])
+                counts[label] = counts.get(label, 0) + len(rows)
+    return counts

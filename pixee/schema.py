@@ -35,15 +35,14 @@ def strip_trailing_slashes(endpoints, **kwargs):
 def add_error_responses(result, generator, request, public):
     """Document the error answers every operation can give, in DRF's shape."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
             for code, description in COMMON_ERRORS.items():
-                responses.setdefault(
-                    code,
-                    {
-                        "description": description,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
-                )
+                responses.setdefault(code, {"description": description, "content": error_content})
+            # Errors documented by a view (409, 413) with a description only: the same shape.
+            for code, response in responses.items():
+                if str(code).startswith("4") and "content" not in response:
+                    response["content"] = error_content
     return result

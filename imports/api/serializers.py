@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from ..choices import ImportStatus, LogLevel
 from ..models import ImportJob, ImportLog
+from ..services import MAX_ERRORS_LIMIT
 
 
 class MappingField(serializers.JSONField):
@@ -30,13 +31,27 @@ class ImportJobCreateInputSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(required=False, default=False)
     mapping = MappingField(required=False, default=dict, help_text="File column → product field.")
     webhook_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
-    max_errors = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+    max_errors = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=MAX_ERRORS_LIMIT
+    )
 
 
 class ImportJobCreatedSerializer(serializers.ModelSerializer):
+    webhook_secret = serializers.CharField(
+        required=False,
+        help_text="Signs this job's webhook deliveries (Pixee-Signature); present, and shown this once, "
+        "when webhook_url was given.",
+    )
+
     class Meta:
         model = ImportJob
-        fields = ["id", "status", "file_name", "file_type"]
+        fields = ["id", "status", "file_name", "file_type", "webhook_secret"]
+
+    def to_representation(self, job: ImportJob) -> dict:
+        body = super().to_representation(job)
+        if not job.webhook_secret:
+            del body["webhook_secret"]
+        return body
 
 
 class ImportJobSerializer(serializers.ModelSerializer):

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -67,10 +69,7 @@ class ImportJobListCreateView(APIView):
             job = services.import_job_create(user=request.user, **data.validated_data)
         except services.UploadRejected as exc:
             raise ValidationError({exc.field: [str(exc)]}) from None
-        body = s.ImportJobCreatedSerializer(job).data
-        if job.webhook_secret:
-            body["webhook_secret"] = job.webhook_secret
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(s.ImportJobCreatedSerializer(job).data, status=status.HTTP_201_CREATED)
 
 
 class ImportJobDetailView(APIView):
@@ -130,7 +129,12 @@ class ImportJobLogsView(APIView):
 
 class ImportJobPreviewView(APIView):
     @extend_schema(
-        summary="Preview import", parameters=[s.PreviewParamsSerializer], responses=s.PreviewSerializer
+        summary="Preview import",
+        parameters=[s.PreviewParamsSerializer],
+        responses={
+            200: s.PreviewSerializer,
+            409: OpenApiResponse(description="The job's stored file was discarded (cancelled job)"),
+        },
     )
     def get(self, request, job_id):
         job = _job(request, job_id)
@@ -142,7 +146,12 @@ class ImportJobErrorReportView(APIView):
     @extend_schema(
         summary="Error report (CSV)",
         responses={
-            (200, "text/csv"): OpenApiResponse(description="The rejected rows + row_number, field, message")
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="The rejected rows + row_number, field, message"
+            ),
+            409: OpenApiResponse(
+                description="No report: the stored file was discarded (cancelled job) or cannot be read"
+            ),
         },
     )
     def get(self, request, job_id):
@@ -150,6 +159,8 @@ class ImportJobErrorReportView(APIView):
         response = StreamingHttpResponse(
             reports.error_report_csv(job=job), content_type="text/csv; charset=utf-8"
         )
-        stem = job.file_name.rsplit(".", 1)[0].replace('"', "")
-        response["Content-Disposition"] = f'attachment; filename="{stem}-errors.csv"'
+        stem = job.file_name.rsplit(".", 1)[0]
+        # RFC 6266: quoted when ASCII, filename*=utf-8'' otherwise (not the MIME encoding Django
+        # would give a non-Latin-1 header, which browsers do not read as a file name).
+        response["Content-Disposition"] = content_disposition_header(True, f"{stem}-errors.csv")
         return response

@@ -86,6 +86,8 @@ def clean_header(cells: list[str]) -> list[str]:
     names: list[str] = []
     taken: set[str] = set()
     for index, cell in enumerate(cells, start=1):
+        if "\x00" in cell:  # Excel's _x0000_: PostgreSQL cannot store it in the job's mapping
+            raise FormatError(f"Column {index} of the header holds a NUL character (U+0000).")
         name = cell.strip() or f"column {index}"
         base, n = name, 2
         while name in taken:

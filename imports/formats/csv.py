@@ -51,8 +51,10 @@ class CsvReader(RowReader):
         try:
             for record in self._records:
                 self._number += 1
-                if not "".join(record).strip():  # blank: one join, not a generator per row
-                    continue
+                text = "".join(record)  # one join serves both tests, not a generator per row
+                self._check_text(text)
+                if not text.strip():
+                    continue  # a blank record
                 if len(record) > width and any(cell.strip() for cell in record[width:]):
                     yield RawRow(
                         self._number,
@@ -63,7 +65,7 @@ class CsvReader(RowReader):
         except csv.Error as exc:
             raise self._format_error(exc) from None
         except UnicodeDecodeError as exc:
-            raise FormatError(f"The file is not valid {self.encoding} text ({exc.reason}).") from None
+            raise self._decode_error(exc) from None
 
     # --- opening --------------------------------------------------------------------------
 
@@ -109,11 +111,15 @@ class CsvReader(RowReader):
 
     def _detect_delimiter(self) -> str:
         sample_lines = []
-        for _ in range(SAMPLE_LINES):
-            line = self._text.readline()
-            if not line:
-                break
-            sample_lines.append(line)
+        try:
+            for _ in range(SAMPLE_LINES):
+                line = self._text.readline()
+                if not line:
+                    break
+                sample_lines.append(line)
+        except UnicodeDecodeError as exc:
+            # Only a byte order mark or a NUL pattern chose this encoding, and the text breaks it.
+            raise self._decode_error(exc) from None
         self._text.seek(0)
         sample = "".join(sample_lines)
         best, best_score = ",", (0.0, 1)
@@ -143,13 +149,24 @@ class CsvReader(RowReader):
         try:
             for record in self._records:
                 self._number += 1
+                self._check_text("".join(record))
                 if any(cell.strip() for cell in record):
                     return clean_header(record)
         except csv.Error as exc:
             raise self._format_error(exc) from None
         except UnicodeDecodeError as exc:
-            raise FormatError(f"The file is not valid {self.encoding} text ({exc.reason}).") from None
+            raise self._decode_error(exc) from None
         raise FormatError("The file is empty.")
+
+    def _check_text(self, text: str) -> None:
+        """``text``: a record's cells joined."""
+        # Python's csv reads NUL characters as text; no spreadsheet writes them, and PostgreSQL
+        # cannot store them. The first bytes were sniffed at upload: this is one further in.
+        if "\x00" in text:
+            raise FormatError(f"Line {self._reader.line_num} contains a NUL byte: the file is not CSV text.")
+
+    def _decode_error(self, exc: UnicodeDecodeError) -> FormatError:
+        return FormatError(f"The file is not valid {self.encoding} text ({exc.reason}).")
 
     def _format_error(self, exc: csv.Error) -> FormatError:
         line = self._reader.line_num
@@ -159,8 +176,6 @@ class CsvReader(RowReader):
                 f"A field ending at line {line} is longer than {MAX_FIELD_CHARS} characters "
                 "(is a quote left open?)."
             )
-        if "NUL" in text:
-            return FormatError(f"Line {line} contains a NUL byte: the file is not CSV text.")
         if "unexpected end of data" in text:
             return FormatError(f"A quoted field is never closed: the file ends inside quotes (line {line}).")
         return FormatError(f"The CSV is malformed at line {line}: {text}.")

@@ -136,6 +136,12 @@ class JsonReader(RowReader):
             yield from self._array(events)
         except JSONError as exc:
             raise FormatError(self._syntax_message(exc)) from None
+        except UnicodeDecodeError:
+            # yajl lets lone UTF-16 surrogates through (escaped or UTF-8-encoded); Python does not.
+            raise FormatError(
+                f"The JSON is malformed {self._where()}: a string holds a lone UTF-16 surrogate, "
+                "which is not a character."
+            ) from None
 
     def _array(self, events) -> Iterator[RawRow]:
         event, _ = next(events)
@@ -186,6 +192,9 @@ class JsonReader(RowReader):
                     raise FormatError(
                         f"Item {self._position} has a key longer than {MAX_FIELD_CHARS} characters."
                     )
+                if "\x00" in key:
+                    # Keys become column names and attribute names, which PostgreSQL cannot store.
+                    raise FormatError(f"Item {self._position} has a key holding a NUL character (U+0000).")
             elif event == "start_map" or event == "start_array":
                 child: Any = {} if event == "start_map" else []
                 if type(current) is dict:
@@ -238,18 +247,20 @@ class JsonReader(RowReader):
         lines = str(message).splitlines()
         reason = lines[0].split(": ", 1)[-1].rstrip(".") if lines else "unreadable"
         context = lines[1].strip() if len(lines) > 1 else ""
-        if self._position == 0:
-            where = "at its start"
-        elif self._key is None:
-            where = f"after item {self._position}"
-        else:
-            where = f"in item {self._position} (after key '{self._key}')"
+        where = self._where()
         if "premature EOF" in reason:
             return f"The JSON file is cut short: it ends {where.replace('at its start', 'before any item')}."
         if any(word in context for word in ("NaN", "Infinity")):
             reason = "NaN and Infinity are not JSON numbers"
         near = f", near '{context}'" if context else ""
         return f"The JSON is malformed {where}{near}: {reason}."
+
+    def _where(self) -> str:
+        if self._position == 0:
+            return "at its start"
+        if self._key is None:
+            return f"after item {self._position}"
+        return f"in item {self._position} (after key '{self._key}')"
 
 
 class _DigitGuard(io.RawIOBase):

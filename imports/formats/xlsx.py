@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import posixpath
 import re
 import warnings
@@ -59,13 +60,15 @@ _CORRUPT = (
     zipfile.BadZipFile,
     zlib.error,
     ParseError,
-    KeyError,
     ValueError,
     TypeError,
-    IndexError,
+    # KeyError and IndexError (a part or a style missing), and an XML part that declares an
+    # encoding expat does not know.
+    LookupError,
     AttributeError,
     EOFError,
     OSError,
+    NotImplementedError,  # zipfile: a ZIP feature it cannot read
 )
 
 
@@ -151,7 +154,7 @@ class XlsxReader(RowReader):
     def _check_archive(self) -> None:
         try:
             archive = zipfile.ZipFile(self.fileobj)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
             raise FormatError(
                 f"The file is named .xlsx but it is not a readable ZIP archive ({exc})."
             ) from None
@@ -168,6 +171,16 @@ class XlsxReader(RowReader):
             parts = name.replace("\\", "/").split("/")
             if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
                 raise FormatError(f"The workbook contains an unsafe file path '{name}'.")
+            if entry.flag_bits & 0x1:
+                raise FormatError(
+                    f"The workbook's part '{name}' is encrypted: save the workbook without a password."
+                )
+            if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                # Excel and LibreOffice only deflate; other methods are other tools' archives.
+                raise FormatError(
+                    f"The workbook's part '{name}' uses ZIP compression method {entry.compress_type}; "
+                    "only the methods spreadsheet applications write (stored, deflated) are read."
+                )
             total += entry.file_size
             if entry.file_size > RATIO_EXEMPT_BYTES and entry.file_size > MAX_RATIO * max(
                 entry.compress_size, 1
@@ -255,13 +268,15 @@ def _cell_value(value: Any, row: int, column: int) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return "#NUM!"  # no spreadsheet stores NaN or Infinity; this is what they show instead
         if value.is_integer():
             return int(value)
         shown = Decimal(format(value, ".15g"))
         return int(shown) if shown == shown.to_integral_value() else shown
     if isinstance(value, str):
         if "_x" in value:
-            value = _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+            value = _unescape(value)
         if len(value) > MAX_FIELD_CHARS:
             raise FormatError(
                 f"Cell {_cell_name(row, column)} is longer than {MAX_FIELD_CHARS} characters ({len(value)})."
@@ -276,6 +291,15 @@ def _cell_value(value: Any, row: int, column: int) -> Any:
     if isinstance(value, dt.timedelta):
         return str(value)
     return str(value)
+
+
+def _unescape(value: str) -> str:
+    """Excel's ``_xHHHH_`` escapes decoded; a character beyond U+FFFF is written as two of them."""
+    decoded = _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    try:
+        return decoded.encode("utf-16", "surrogatepass").decode("utf-16")  # joins the pairs
+    except UnicodeDecodeError:
+        return value  # a lone surrogate escaped is no character: keep the text as written
 
 
 def _cell_name(row: int, column: int) -> str:

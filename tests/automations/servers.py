@@ -252,7 +252,8 @@ def self_signed_certificate(directory: Path) -> Path:
 class HttpServer:
     """Serves ``files`` (path → bytes); ``routes`` may override a path with a callable(handler)."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1"):
+        self.host = host
         self.files: dict[str, bytes] = {}
         self.basic_auth: tuple[str, str] | None = None
         self.authorization: str | None = None
@@ -298,7 +299,7 @@ class HttpServer:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_port
         self._thread = threading.Thread(
@@ -307,7 +308,7 @@ class HttpServer:
         self._thread.start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def _authorized(self, header: str | None) -> bool:
         if self.basic_auth is not None:

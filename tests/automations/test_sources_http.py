@@ -8,7 +8,7 @@ from imports.models import ImportJob
 from pixee import netguard
 
 from .conftest import CSV, MAPPING
-from .servers import closed_port
+from .servers import HttpServer, closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +124,35 @@ def test_http_redirects_are_checked_again(settings, make_automation, http_server
     assert "127.0.0.1, a private or reserved address" in run.error
     assert len(hops) == 2
     assert [r["path"].split("?")[0] for r in http_server.requests] == ["/redirect"]
+
+
+def test_http_refuses_a_redirect_from_an_allowed_host_to_a_private_one(
+    settings, monkeypatch, make_automation, http_server
+):
+    """127.0.0.2 stands for a public host (declared public here); it redirects to 127.0.0.1."""
+    settings.PIXEE_ALLOW_PRIVATE_NETWORK = False
+    real = netguard.is_public
+    monkeypatch.setattr(netguard, "is_public", lambda address: address == "127.0.0.2" or real(address))
+    allowed = HttpServer(host="127.0.0.2")
+    allowed.files["/exports/products.csv"] = CSV
+    try:
+        # The control: the allowed host itself is reached.
+        assert _run(
+            make_automation({"type": "http", "url": allowed.url("/exports/products.csv")})
+        ).status == (RunStatus.COMPLETED)
+        target = http_server.url("/exports/products.csv")  # 127.0.0.1: private
+        run = _run(make_automation({"type": "http", "url": allowed.url(f"/redirect?to={target}")}))
+    finally:
+        allowed.close()
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == (
+        "The host '127.0.0.1' resolves to 127.0.0.1, a private or reserved address; "
+        "set PIXEE_ALLOW_PRIVATE_NETWORK=true to allow it."
+    )
+    assert run.job_id is None
+    assert [r["path"].split("?")[0] for r in allowed.requests] == ["/exports/products.csv", "/redirect"]
+    assert http_server.requests == []  # the private server was never connected to
 
 
 def test_http_follows_redirects_to_allowed_hosts(make_automation, http_server):

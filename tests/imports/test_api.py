@@ -174,3 +174,11 @@ def test_content_that_does_not_match_the_extension_is_400(api, name, content, sa
     message = response.json()["file"][0]
     assert says.lower() in message.lower(), message
     assert not ImportJob.objects.exists()
+
+
+def test_the_webhook_secret_is_answered_once_and_only_with_a_webhook_url(api):
+    body = upload(api, CSV, webhook_url="https://93.184.216.34/hook").json()
+    assert set(body) == {"id", "status", "file_name", "file_type", "webhook_secret"}
+    assert body["webhook_secret"] == ImportJob.objects.get(pk=body["id"]).webhook_secret
+    assert "webhook_secret" not in api.get(f"/api/v1/imports/jobs/{body['id']}").json()
+    assert "webhook_secret" not in upload(api, CSV).json()

@@ -117,6 +117,25 @@ def test_a_nul_byte_fails():
     fails(b"ean,name\n1,a\x00b\n", "The file is named .csv but its content is binary data, not CSV.")
 
 
+def test_a_nul_byte_past_the_sniffed_start_fails_with_its_line():
+    # The upload sniffs the first bytes only; Python's csv module reads NUL as text.
+    fails(
+        b"ean,name\n" + b"1,a\n" * 20_000 + b"2,b\x00c\n",
+        "Line 20002 contains a NUL byte: the file is not CSV text.",
+    )
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\xff\xfee\x00a\x00n\x00\t\x00m\xdc", "The file is not valid utf-16 text (illegal encoding)."),
+        (b"\xef\xbb\xbfEAN;Nom\r\n\xf4", "The file is not valid utf-8-sig text (unexpected end of data)."),
+    ],
+)
+def test_text_that_breaks_the_encoding_its_bom_announces_fails(data, message):
+    fails(data, message)
+
+
 def test_an_overlong_field_fails():
     with pytest.raises(FormatError, match=r"^A field ending at line 2 is longer than 100000 characters"):
         read(b"ean,description\n1," + b"x" * 100_001 + b"\n")

@@ -152,6 +152,21 @@ def test_malformed_json_fails_with_its_position(data, message):
         assert "invalid bytes in UTF8 string" in str(caught.value)
 
 
+@pytest.mark.parametrize("string", [b"\xed\xa0\x80", b"a\\udc00"])
+def test_a_lone_surrogate_in_a_string_fails(string):
+    # yajl lets it through (UTF-8-encoded, or a low one escaped); Python cannot decode it.
+    fails(
+        b'[{"ean": "1", "name": "' + string + b'"}]',
+        "The JSON is malformed in item 1 (after key 'name'): a string holds a lone UTF-16 surrogate, "
+        "which is not a character.",
+    )
+
+
+@pytest.mark.parametrize("item", [b'{"ean\\u0000": "1"}', b'{"ean": "1", "specs": {"a\\u0000": 1}}'])
+def test_a_key_holding_a_nul_character_fails(item):
+    fails(b"[" + item + b"]", "Item 1 has a key holding a NUL character (U+0000).")
+
+
 def test_infinity_is_refused_too():
     with pytest.raises(FormatError, match="NaN and Infinity are not JSON numbers"):
         read(b'[{"price": -Infinity}]')

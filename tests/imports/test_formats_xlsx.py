@@ -155,6 +155,65 @@ def test_an_overlong_cell_is_a_format_error_naming_the_cell():
         read(zip_bytes(entries))
 
 
+def workbook_with_sheet_cells(cells: bytes) -> bytes:
+    """A workbook whose first sheet's second row is ``cells`` (raw XML), as other writers may write."""
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes(["ean", "x"], ["1", "@CELLS@"])))
+    entries = {name: source.read(name) for name in source.namelist()}
+    sheet = entries["xl/worksheets/sheet1.xml"]
+    entries["xl/worksheets/sheet1.xml"] = re.sub(rb'<c r="B2".*?</c>', cells, sheet)
+    return zip_bytes(entries)
+
+
+@pytest.mark.parametrize("number", [b"1E999", b"-1e999"])
+def test_a_number_cell_beyond_floats_reads_as_the_error_a_spreadsheet_shows(number):
+    _, [row] = read(workbook_with_sheet_cells(b'<c r="B2" t="n"><v>' + number + b"</v></c>"))
+    assert row.values["x"] == "#NUM!"
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        (b"a_x0041__x000D_b", "aA\rb"),
+        (b"_xD83D__xDE00_", "\U0001f600"),  # a character beyond U+FFFF: two escapes, one character
+        (b"_xD800_ alone", "_xD800_ alone"),  # a lone surrogate is no character: kept as written
+        (b"a_x0000_b", "a\x00b"),  # the validator refuses it (a row error), as for JSON's \u0000
+    ],
+)
+def test_excel_escapes_decode_to_characters_only(text, value):
+    _, [row] = read(workbook_with_sheet_cells(b'<c r="B2" t="inlineStr"><is><t>' + text + b"</t></is></c>"))
+    assert row.values["x"] == value
+
+
+def test_a_header_holding_a_nul_character_is_a_format_error():
+    with pytest.raises(FormatError, match=r"^Column 2 of the header holds a NUL character \(U\+0000\)\.$"):
+        read(workbook_bytes(["ean", "na_x0000_me"], ["1", "a"]))
+
+
+def test_a_part_declaring_an_unknown_encoding_is_corrupt():
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes(["ean"], ["1"])))
+    entries = {name: source.read(name) for name in source.namelist()}
+    entries["[Content_Types].xml"] = b"<?xml version='1.0' encoding='klingon'?><Types/>"
+    with pytest.raises(
+        FormatError, match=r"^The workbook is corrupt and cannot be opened \(unknown encoding"
+    ):
+        read(zip_bytes(entries))
+
+
+def test_encrypted_parts_and_foreign_compression_methods_are_refused_by_name():
+    data = bytearray(workbook_bytes(["ean"], ["1"]))
+    # Set the "encrypted" flag of the first entry in the central directory.
+    central = data.index(b"PK\x01\x02")
+    data[central + 8] |= 0x1
+    with pytest.raises(
+        FormatError, match=r"^The workbook's part '.+' is encrypted: save the workbook without"
+    ):
+        read(bytes(data))
+    data = bytearray(workbook_bytes(["ean"], ["1"]))
+    data[central + 10 : central + 12] = (99).to_bytes(2, "little")  # AES, as 7-Zip writes it
+    with pytest.raises(FormatError, match=r"^The workbook's part '.+' uses ZIP compression method 99; "):
+        read(bytes(data))
+
+
 def test_an_empty_first_sheet_is_a_format_error():
     with pytest.raises(FormatError, match=r"^The first sheet of the workbook is empty\.$"):
         read(workbook_bytes())

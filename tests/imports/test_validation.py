@@ -39,7 +39,21 @@ def test_price_rounding_is_a_warning():
 
 
 @pytest.mark.parametrize(
-    "raw", ["abc", "12,34,5", "1.2.3", "--", "", float("nan"), float("inf"), True, "1e5"]
+    "raw",
+    [
+        "abc",
+        "12,34,5",
+        "1.2.3",
+        "--",
+        "",
+        float("nan"),
+        float("inf"),
+        True,
+        "1e5",
+        Decimal("NaN"),  # a Decimal NaN raises when compared with 0
+        Decimal("sNaN"),
+        Decimal("-Infinity"),
+    ],
 )
 def test_unreadable_prices(raw):
     with pytest.raises(ValueProblem, match="price unreadable"):
@@ -92,3 +106,35 @@ def test_unmapped_columns_become_attributes_and_blanks_are_absent():
     assert result.ok
     assert result.staged["attributes"] == {"Couleur": "rouge"}
     assert result.staged["name"] is None
+
+
+def test_values_no_database_can_store_are_a_row_error_naming_the_column():
+    # JSON's "\u0000", Excel's _x0000_: PostgreSQL's text and jsonb cannot hold them.
+    result = RowValidator(ColumnMapper({})).validate(
+        RawRow(2, {"ean": "37600\x0000000017", "name": "A", "specs": {"k": ["\ud800"]}})
+    )
+    assert result.staged is None
+    assert [(e.field, e.message, e.value) for e in result.errors] == [
+        (
+            "ean",
+            "the value of column 'ean' holds a NUL character (U+0000): it cannot be stored",
+            "37600\ufffd00000017",
+        ),
+        (
+            "attributes",
+            "the value of column 'specs' holds a lone UTF-16 surrogate (U+D800), which is not a character: "
+            "it cannot be stored",
+            '{"k": ["\ufffd"]}',
+        ),
+    ]
+
+
+def test_numbers_no_product_field_can_hold_are_row_errors_not_crashes():
+    row = RawRow(
+        2, {"ean": Decimal("1E+999999"), "name": "A", "stock": Decimal("sNaN"), "w": Decimal("1E+200")}
+    )
+    result = RowValidator(ColumnMapper({})).validate(row)
+    assert [(e.field, e.message) for e in result.errors] == [
+        ("ean", "EAN format invalid (expected 13 digits)"),
+        ("stock", "stock must be a whole number of 0 or more"),
+    ]

@@ -25,3 +25,48 @@ def test_production_requires_keys(settings):
     settings.DEBUG = False
     with pytest.raises(ImproperlyConfigured):
         crypto.encrypt("x")
+
+
+@pytest.mark.django_db
+def test_the_rotation_command_lets_the_old_key_go(settings, user):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from automations.models import Automation
+    from webhooks.models import WebhookSubscription
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.PIXEE_ENCRYPTION_KEYS = [old]
+    hook = WebhookSubscription.objects.create(
+        created_by=user, url="https://x.example/", events=[], secret="w"
+    )
+    source = Automation.objects.create(
+        created_by=user, name="n", schedule="0 2 * * *", source_type="ftp", password="p", private_key=""
+    )
+
+    settings.PIXEE_ENCRYPTION_KEYS = [new, old]
+    out = StringIO()
+    call_command("rotate_encryption_keys", stdout=out)
+    assert "webhooks.WebhookSubscription: 1 secret(s) re-encrypted" in out.getvalue()
+    assert "automations.Automation: 1 secret(s) re-encrypted" in out.getvalue()  # "" is not a secret
+
+    settings.PIXEE_ENCRYPTION_KEYS = [new]  # the old key is gone: everything still reads
+    assert WebhookSubscription.objects.get(pk=hook.pk).secret == "w"
+    assert Automation.objects.get(pk=source.pk).password == "p"
+
+
+@pytest.mark.django_db
+def test_the_rotation_command_changes_nothing_when_a_secret_is_unreadable(settings, user):
+    from django.core.management import CommandError, call_command
+
+    from webhooks.models import WebhookSubscription
+
+    lost, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.PIXEE_ENCRYPTION_KEYS = [lost]
+    hook = WebhookSubscription.objects.create(
+        created_by=user, url="https://x.example/", events=[], secret="w"
+    )
+    settings.PIXEE_ENCRYPTION_KEYS = [new]
+    with pytest.raises(CommandError, match=rf"webhooks.WebhookSubscription {hook.pk}: its secret cannot be"):
+        call_command("rotate_encryption_keys")

@@ -3,7 +3,9 @@
 These tests commit (transaction=True): events are created and sent on commit, as in production.
 """
 
+import http.server
 import json
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +14,7 @@ from django.db import connection, transaction
 from automations.signals import automation_failed
 from imports import services as import_services
 from imports.models import ImportJob
+from pixee import netguard
 from tests.factories import UserFactory
 from webhooks import services
 from webhooks.choices import DeliveryStatus
@@ -159,6 +162,52 @@ def test_private_addresses_are_refused_at_delivery(settings, eager_celery, recei
     subscription.refresh_from_db()
     assert not subscription.is_active
     assert "private or reserved address" in subscription.disabled_reason
+
+
+def test_a_delivery_redirected_to_a_private_address_is_not_followed(
+    settings, eager_celery, receiver, monkeypatch
+):
+    """127.0.0.2 stands for a public endpoint (declared public here) that redirects to loopback."""
+    settings.PIXEE_ALLOW_PRIVATE_NETWORK = False
+    settings.PIXEE_WEBHOOK_RETRY_DELAYS = [0, 0]
+    real = netguard.is_public
+    monkeypatch.setattr(netguard, "is_public", lambda address: address == "127.0.0.2" or real(address))
+    posts = []
+
+    class Redirector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            posts.append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(307)  # 307 keeps the method and the body: the riskiest redirect
+            self.send_header("Location", receiver.url("/hook"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Redirector)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        user = UserFactory()
+        WebhookSubscription.objects.create(
+            created_by=user,
+            url=f"http://127.0.0.2:{server.server_port}/hook",
+            events=["import.failed"],
+            secret="s",
+        )
+        services.webhook_events_create(event_type="import.failed", data={}, owner_id=user.pk)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert posts and set(posts) == {"/hook"}  # the allowed endpoint was reached, on every attempt
+    assert receiver.requests == []  # the redirect to loopback was not followed
+    attempts = WebhookAttempt.objects.order_by("number")
+    assert {a.status_code for a in attempts} == {307}
+    assert attempts[0].error == (
+        "The endpoint answered HTTP 307 (redirects are not followed: give the final URL)."
+    )
 
 
 def test_nothing_is_sent_for_a_transaction_that_rolled_back(loopback_allowed, receiver, csv_upload):

@@ -1,0 +1,24 @@
+"""Text a database column can hold: PostgreSQL's text and jsonb refuse NUL, and UTF-8 cannot
+encode a lone UTF-16 surrogate (JSON's ``"\\ud800"`` escape makes one)."""
+
+import re
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def unstorable(text: str) -> str | None:
+    """What in ``text`` no column can hold, described for a message; None when all is fine."""
+    if text.isascii():  # the common case, and the cheap test
+        return "a NUL character (U+0000)" if "\x00" in text else None
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "a NUL character (U+0000)"
+    return f"a lone UTF-16 surrogate (U+{ord(found.group()):04X}), which is not a character"
+
+
+def storable(text: str) -> str:
+    """``text`` with what no column can hold replaced by U+FFFD, for logs and messages."""
+    return _UNSTORABLE.sub(REPLACEMENT, text) if unstorable(text) else text
