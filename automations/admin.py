@@ -32,6 +32,8 @@ from .sources.sftp import parse_host_key
 
 # file_source key → form field; secrets get their own names so that the model form never writes
 # them back empty (an empty secret box means "unchanged").
+# The form's non-secret file source fields, in the order the form shows them.
+SOURCE_FORM_FIELDS = ("source_type", "host", "port", "username", "path", "url", "host_key", "headers", "tls")
 _FORM_FIELD = {"type": "source_type", **{name: f"new_{name}" for name in SECRET_FIELDS}}
 _SOURCE_FIELDS = (
     "type",
@@ -122,15 +124,7 @@ class AutomationForm(forms.ModelForm):
             "timezone",
             "is_active",
             "mapping",
-            "source_type",
-            "host",
-            "port",
-            "username",
-            "path",
-            "url",
-            "host_key",
-            "headers",
-            "tls",
+            *SOURCE_FORM_FIELDS,
         ]
         widgets = {
             # A key line is ~100 characters: wide enough to check it at a glance.
@@ -338,17 +332,7 @@ class AutomationAdmin(admin.ModelAdmin):
         (
             "File source",
             {
-                "fields": (
-                    "source_type",
-                    "host",
-                    "port",
-                    "username",
-                    "path",
-                    "url",
-                    "host_key",
-                    "headers",
-                    "tls",
-                ),
+                "fields": SOURCE_FORM_FIELDS,
                 "description": "SFTP uses host, port, username, path, host key; FTP host, port, username, "
                 "path, explicit FTPS; HTTP the URL and headers. Fields of other types are ignored.",
             },

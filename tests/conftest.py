@@ -18,6 +18,9 @@ from pixee.apikeys import api_key_create
 
 from .factories import UserFactory
 
+# Fixtures shared across folders: the loopback SFTP, FTP and HTTP servers.
+pytest_plugins = ["tests.automations.fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 FILES = Path(__file__).resolve().parent / "files"
 

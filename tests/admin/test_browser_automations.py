@@ -20,7 +20,8 @@ from imports.models import ImportJob
 from webhooks import services as webhook_services
 from webhooks.models import WebhookEvent
 
-from ..automations.servers import HttpServer, SftpServer, key_line, private_key_text
+from ..automations.fixtures import MAPPING, SFTP_PASSWORD, SFTP_USER
+from ..automations.servers import key_line, private_key_text
 from ..conftest import wait_for
 from .conftest import log_in
 
@@ -29,29 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 LIST = "admin:automations_automation_changelist"
 ADD = "admin:automations_automation_add"
 CHANGE = "admin:automations_automation_change"
-CSV = b"EAN;Titre;Prix HT\n3760000000017;Chaise;29,99\n3760000000024;Table;149,00\n"
-MAPPING = {"EAN": "ean", "Titre": "name", "Prix HT": "price"}
-SFTP_USER, SFTP_PASSWORD = "alice", "sftp-pa55-never-shown"
 SECRET_PASSWORD = "key-passphrase-never-in-html"
-
-
-@pytest.fixture
-def http_server():
-    server = HttpServer()
-    server.files["/exports/products.csv"] = CSV
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def sftp_server(tmp_path):
-    root = tmp_path / "sftp"
-    (root / "exports").mkdir(parents=True)
-    (root / "exports" / "products.csv").write_bytes(CSV)
-    server = SftpServer(root)
-    server.users[SFTP_USER] = SFTP_PASSWORD
-    yield server
-    server.close()
 
 
 def automation(user, file_source: dict, **overrides) -> Automation:

@@ -6,48 +6,15 @@ import pytest
 
 from automations import services
 
-from .servers import FtpServer, HttpServer, SftpServer
-
-CSV = b"EAN;Titre;Prix HT\n3760000000017;Chaise;29,99\n3760000000024;Table;149,00\n"
-MAPPING = {"EAN": "ean", "Titre": "name", "Prix HT": "price"}
-SFTP_USER, SFTP_PASSWORD = "alice", "sftp-pa55-never-shown"
-FTP_USER, FTP_PASSWORD = "bob", "ftp-pa55-never-shown"
+# The loopback servers (sftp_server, ftp_server, http_server) are fixtures of tests/automations/
+# fixtures.py, loaded for the whole suite by tests/conftest.py; the tests import these constants.
+from .fixtures import CSV, FTP_PASSWORD, FTP_USER, MAPPING, SFTP_PASSWORD, SFTP_USER  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
 def _loopback_allowed(settings):
     """The test servers live on loopback; the SSRF tests switch this back off."""
     settings.PIXEE_ALLOW_PRIVATE_NETWORK = True
-
-
-@pytest.fixture
-def sftp_server(tmp_path):
-    root = tmp_path / "sftp"
-    (root / "exports").mkdir(parents=True)
-    (root / "exports" / "products.csv").write_bytes(CSV)
-    server = SftpServer(root)
-    server.users[SFTP_USER] = SFTP_PASSWORD
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def ftp_server(tmp_path):
-    root = tmp_path / "ftp"
-    (root / "exports").mkdir(parents=True)
-    (root / "exports" / "products.csv").write_bytes(CSV)
-    server = FtpServer(root, {FTP_USER: FTP_PASSWORD})
-    server.root = root
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def http_server():
-    server = HttpServer()
-    server.files["/exports/products.csv"] = CSV
-    yield server
-    server.close()
 
 
 @pytest.fixture
