@@ -26,6 +26,10 @@ class BlockedAddress(OSError):
     """The URL's host resolves to an address this service may not reach."""
 
 
+class UnresolvableHost(BlockedAddress):
+    """The host does not resolve (yet): nothing can be reached, nothing was checked."""
+
+
 def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
     if ip.version == 6 and ip.ipv4_mapped is not None:
@@ -37,8 +41,9 @@ def resolve_checked(host: str, port: int) -> str:
     """The address to connect to for ``host``, after checking every address it resolves to."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise BlockedAddress(f"The host {host!r} cannot be resolved ({exc.strerror}).") from None
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else "not a valid host name"
+        raise UnresolvableHost(f"The host {host!r} cannot be resolved ({reason}).") from None
     addresses = [str(info[4][0]) for info in infos]
     if not settings.PIXEE_ALLOW_PRIVATE_NETWORK:
         private = [a for a in addresses if not is_public(a)]

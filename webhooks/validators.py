@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from pixee.netguard import is_public
+from pixee.netguard import BlockedAddress, UnresolvableHost, resolve_checked
 
 MAX_URL_LENGTH = 2000
 
@@ -43,13 +42,8 @@ def check_endpoint_url(url: str) -> str:
 
 def _check_public(host: str, port: int) -> None:
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        return
-    for info in infos:
-        address = str(info[4][0])
-        if not is_public(address):
-            raise ValueError(
-                f"The host {host!r} resolves to {address}, a loopback, private or reserved address: "
-                "webhooks may only call public addresses (PIXEE_ALLOW_PRIVATE_NETWORK is off)."
-            )
+        resolve_checked(host, port)
+    except UnresolvableHost:
+        return  # may resolve later; every delivery checks again
+    except BlockedAddress as exc:
+        raise ValueError(f"{exc} Webhooks may only call public addresses.") from None
