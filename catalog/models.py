@@ -8,7 +8,10 @@ class Product(models.Model):
     is"; price and stock are NULL when unknown because 0 is a meaningful value for both.
     """
 
-    ean = models.CharField("EAN", max_length=13, unique=True)
+    # Collation "C": EANs are digits, and a byte-order collation lets the one unique index serve
+    # equality, ON CONFLICT, prefix LIKE and ordering (a unique=True field would get a second,
+    # varchar_pattern_ops, index on PostgreSQL for LIKE, maintained at every write).
+    ean = models.CharField("EAN", max_length=13, db_collation="C")
     name = models.CharField(max_length=500)
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     brand = models.CharField(max_length=255, blank=True, default="")
@@ -17,13 +20,15 @@ class Product(models.Model):
     stock = models.PositiveIntegerField(null=True, blank=True)
     image_url = models.URLField(max_length=2000, blank=True, default="")
     sku = models.CharField("SKU", max_length=255, blank=True, default="")
-    supplier_code = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    supplier_code = models.CharField(max_length=100, blank=True, default="")
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["ean"]
+        constraints = [models.UniqueConstraint(fields=["ean"], name="catalog_product_ean_key")]
+        indexes = [models.Index(fields=["supplier_code"], name="catalog_product_supplier")]
 
     def __str__(self) -> str:
         return f"{self.ean} {self.name}"

@@ -1,26 +1,32 @@
 """The bulk upsert of products by EAN, counting what it created, updated and left unchanged.
 
-Rows come from a queryset of ``values(ean, *PRODUCT_FIELDS)`` (the import's staged rows), so the
-catalog does not depend on how imports stage them. Semantics (CONTRACT §3): a new EAN creates a
-product; a known EAN takes only the fields present and non-empty in the row (``None`` or ``""``
-means absent), attributes are merged key by key; a row that would change nothing is unchanged.
+Rows come as a polars frame of normalised product rows (``ean`` and ``PRODUCT_FIELDS``: text
+stripped and null when absent, price as decimal text, attributes as JSON text), so the catalog
+does not depend on how imports read files. Semantics (CONTRACT §3): a new EAN creates a product;
+a known EAN takes only the fields present and non-empty in the row (null or ``""`` means
+absent), attributes are merged key by key; a row that would change nothing is unchanged.
 
-PostgreSQL gets one set-based statement per chunk; other databases (the embedded SQLite) a
-simpler path with the same semantics: one read and two bulk writes per chunk.
+PostgreSQL gets COPY: straight into the catalog when none of the rows' EANs is known yet (a
+first load), else into a temporary table and one set-based statement. Other databases (the
+embedded SQLite) take a simpler path with the same semantics: one read and two bulk writes.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
-from django.db import connection
-from django.db.models import QuerySet
+import polars as pl
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+
+from pixee.bulk import copy_csv
 
 from .models import Product
 
-# What a staged row carries besides its EAN, in display order; supplier_code comes from the job.
+# What a row carries besides its EAN, in display order; supplier_code comes from the job.
 PRODUCT_FIELDS = (
     "name",
     "price",
@@ -53,7 +59,9 @@ class UpsertCounts:
 
 
 class ProductWriter(Protocol):
-    def upsert(self, rows: QuerySet, *, supplier_code: str, mostly_unchanged: bool = False) -> UpsertCounts:
+    def upsert(
+        self, rows: pl.DataFrame, *, supplier_code: str, mostly_unchanged: bool = False
+    ) -> UpsertCounts:
         """Apply ``rows`` to the catalog.
 
         ``mostly_unchanged`` only says which way is faster (most rows expected to change nothing,
@@ -61,7 +69,7 @@ class ProductWriter(Protocol):
         """
         ...
 
-    def classify(self, rows: QuerySet, *, supplier_code: str) -> UpsertCounts:
+    def classify(self, rows: pl.DataFrame, *, supplier_code: str) -> UpsertCounts:
         """What ``upsert`` would do with ``rows`` now, writing nothing (dry runs)."""
         ...
 
@@ -91,11 +99,23 @@ def changed_fields(existing: dict[str, Any], incoming: dict[str, Any]) -> dict[s
     return changes
 
 
+def python_rows(rows: pl.DataFrame) -> list[dict[str, Any]]:
+    """``rows`` as dicts of Python values: Decimal prices, dict attributes."""
+    result = []
+    for row in rows.select("ean", *PRODUCT_FIELDS).iter_rows(named=True):
+        if row["price"] is not None:
+            row["price"] = Decimal(row["price"])
+        if row["attributes"] is not None:
+            row["attributes"] = json.loads(row["attributes"])
+        result.append(row)
+    return result
+
+
 class PythonProductWriter:
     """Portable path: fetch the chunk's existing products, compare in Python, bulk write."""
 
-    def _plan(self, rows: QuerySet, supplier_code: str):
-        incoming = [{**row, "supplier_code": supplier_code} for row in rows.values("ean", *PRODUCT_FIELDS)]
+    def _plan(self, rows: pl.DataFrame, supplier_code: str):
+        incoming = [{**row, "supplier_code": supplier_code} for row in python_rows(rows)]
         existing = {p.ean: p for p in Product.objects.filter(ean__in=[r["ean"] for r in incoming])}
         to_create, to_update = [], []
         for row in incoming:
@@ -110,11 +130,13 @@ class PythonProductWriter:
                 to_update.append(product)
         return incoming, to_create, to_update
 
-    def classify(self, rows: QuerySet, *, supplier_code: str) -> UpsertCounts:
+    def classify(self, rows: pl.DataFrame, *, supplier_code: str) -> UpsertCounts:
         incoming, to_create, to_update = self._plan(rows, supplier_code)
         return UpsertCounts(len(to_create), len(to_update), len(incoming) - len(to_create) - len(to_update))
 
-    def upsert(self, rows: QuerySet, *, supplier_code: str, mostly_unchanged: bool = False) -> UpsertCounts:
+    def upsert(
+        self, rows: pl.DataFrame, *, supplier_code: str, mostly_unchanged: bool = False
+    ) -> UpsertCounts:
         incoming, to_create, to_update = self._plan(rows, supplier_code)
         Product.objects.bulk_create(
             [
@@ -137,7 +159,8 @@ class PythonProductWriter:
 
 
 class PostgresProductWriter:
-    """One ``INSERT … ON CONFLICT DO UPDATE … WHERE … IS DISTINCT FROM`` per chunk."""
+    """COPY, then (unless every row is new) one ``INSERT … ON CONFLICT DO UPDATE … WHERE … IS
+    DISTINCT FROM`` from a temporary table."""
 
     def _merged(self, new: str) -> tuple[str, str]:
         """The row of values after the merge, and the existing row, as SQL, for comparison."""
@@ -152,27 +175,51 @@ class PostgresProductWriter:
         current.append("p.attributes")
         return ", ".join(merged), ", ".join(current)
 
-    def _source(self, rows: QuerySet, supplier_code: str) -> tuple[str, list[Any]]:
-        sql, params = rows.values("ean", *PRODUCT_FIELDS).query.sql_with_params()
-        # supplier_code is the job's, the same for every row.
-        return f"SELECT src.*, %s::varchar AS supplier_code FROM ({sql}) AS src", [supplier_code, *params]
+    def _load(self, cursor, rows: pl.DataFrame, supplier_code: str) -> str:
+        """COPY ``rows`` into a temporary table dropped at commit; returns its name."""
+        cursor.execute(
+            """CREATE TEMP TABLE import_rows (
+                   ean varchar(13) COLLATE "C", name text, price numeric(12, 2), brand text,
+                   category text, description text, stock integer, image_url text, sku text,
+                   attributes jsonb, supplier_code text
+               ) ON COMMIT DROP"""
+        )
+        copy_csv(cursor, "import_rows", _with_supplier(rows, supplier_code))
+        return "import_rows"
 
-    def classify(self, rows: QuerySet, *, supplier_code: str) -> UpsertCounts:
-        source, params = self._source(rows, supplier_code)
+    def classify(self, rows: pl.DataFrame, *, supplier_code: str) -> UpsertCounts:
         merged, current = self._merged("s")
-        sql = f"""
-            SELECT count(*) FILTER (WHERE p.id IS NULL),
-                   count(*) FILTER (WHERE p.id IS NOT NULL AND ({merged}) IS DISTINCT FROM ({current})),
-                   count(*) FILTER (WHERE p.id IS NOT NULL AND ({merged}) IS NOT DISTINCT FROM ({current}))
-            FROM ({source}) AS s LEFT JOIN catalog_product AS p ON p.ean = s.ean
-        """
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        with transaction.atomic(), connection.cursor() as cursor:
+            source = self._load(cursor, rows, supplier_code)
+            cursor.execute(
+                f"""SELECT count(*) FILTER (WHERE p.id IS NULL),
+                    count(*) FILTER (WHERE p.id IS NOT NULL AND ({merged}) IS DISTINCT FROM ({current})),
+                    count(*) FILTER (WHERE p.id IS NOT NULL AND ({merged}) IS NOT DISTINCT FROM ({current}))
+                    FROM {source} AS s LEFT JOIN catalog_product AS p ON p.ean = s.ean"""
+            )
             created, updated, unchanged = cursor.fetchone()
+            cursor.execute(f"DROP TABLE {source}")
         return UpsertCounts(created, updated, unchanged)
 
-    def upsert(self, rows: QuerySet, *, supplier_code: str, mostly_unchanged: bool = False) -> UpsertCounts:
-        source, params = self._source(rows, supplier_code)
+    def upsert(
+        self, rows: pl.DataFrame, *, supplier_code: str, mostly_unchanged: bool = False
+    ) -> UpsertCounts:
+        if rows.is_empty():
+            return UpsertCounts()
+        # Rows go in EAN order so two jobs writing overlapping EANs lock them in the same order
+        # and cannot deadlock.
+        rows = rows.sort("ean")
+        with transaction.atomic(), connection.cursor() as cursor:
+            if not mostly_unchanged and not _any_known(cursor, rows["ean"]):
+                try:
+                    with transaction.atomic():  # a savepoint: a concurrent job may create one first
+                        _copy_new(cursor, rows, supplier_code)
+                    return UpsertCounts(created=rows.height)
+                except IntegrityError:
+                    pass  # one of the EANs appeared meanwhile: the upsert below sorts it out
+            return self._upsert_from(self._load(cursor, rows, supplier_code), cursor, mostly_unchanged)
+
+    def _upsert_from(self, source: str, cursor, mostly_unchanged: bool) -> UpsertCounts:
         merged, current = self._merged("EXCLUDED")
         candidates = "s"
         if mostly_unchanged:
@@ -201,10 +248,9 @@ class PostgresProductWriter:
             + [f"{f} = COALESCE(EXCLUDED.{f}, p.{f})" for f in VALUE_FIELDS]
             + ["attributes = p.attributes || EXCLUDED.attributes", "updated_at = EXCLUDED.updated_at"]
         )
-        # Rows go in EAN order so two jobs writing overlapping EANs lock them in the same order
-        # and cannot deadlock.
-        sql = f"""
-            WITH s AS ({source}),
+        cursor.execute(
+            f"""
+            WITH s AS (SELECT * FROM {source}),
             written AS (
                 INSERT INTO catalog_product AS p (ean, {columns}, created_at, updated_at)
                 SELECT s.ean, {inserted}, now(), now() FROM {candidates} AS s ORDER BY s.ean
@@ -216,8 +262,38 @@ class PostgresProductWriter:
                    count(*) FILTER (WHERE created),
                    count(*) FILTER (WHERE NOT created)
             FROM written
-        """
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            total, created, updated = cursor.fetchone()
+            """
+        )
+        total, created, updated = cursor.fetchone()
+        cursor.execute(f"DROP TABLE {source}")
         return UpsertCounts(created, updated, total - created - updated)
+
+
+def _with_supplier(rows: pl.DataFrame, supplier_code: str) -> pl.DataFrame:
+    return rows.select("ean", *PRODUCT_FIELDS, supplier_code=pl.lit(supplier_code, dtype=pl.Utf8))
+
+
+def _any_known(cursor, eans: pl.Series) -> bool:
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM catalog_product WHERE ean = ANY(%s))", [eans.to_list()])
+    return cursor.fetchone()[0]
+
+
+def _copy_new(cursor, rows: pl.DataFrame, supplier_code: str) -> None:
+    """COPY rows none of whose EANs is in the catalog straight into it: a first load's path."""
+    now = timezone.now().isoformat()
+    text = [pl.col(f).fill_null("") for f in TEXT_FIELDS]
+    copy_csv(
+        cursor,
+        "catalog_product",
+        rows.select(
+            "ean",
+            *text,
+            "price",
+            "stock",
+            pl.col("attributes").fill_null("{}"),
+            supplier_code=pl.lit(supplier_code, dtype=pl.Utf8),
+            created_at=pl.lit(now),
+            updated_at=pl.lit(now),
+        ),
+        not_null=(*TEXT_FIELDS, "supplier_code"),
+    )

@@ -35,7 +35,7 @@ ACTIONS = {
     "resume": (services.import_job_resume, "Import resumed."),
     "cancel": (
         services.import_job_cancel,
-        "Import cancelled; staged rows and the stored file are discarded.",
+        "Import cancelled; the stored file is discarded.",
     ),
 }
 PREVIEW_ROWS = 10
@@ -128,7 +128,6 @@ class ImportJobAdmin(ServiceAddModelAdmin):
                 "description": "Where the worker stands; it resumes from the checkpoint after a crash.",
                 "fields": (
                     "analyzed_rows",
-                    "staged_rows",
                     "processed_rows",
                     "checkpoint_row",
                     "paused_from",

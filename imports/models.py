@@ -44,7 +44,6 @@ class ImportJob(models.Model):
 
     total_rows = models.PositiveIntegerField(null=True, blank=True)
     analyzed_rows = models.PositiveIntegerField(default=0)
-    staged_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     failed_rows = models.PositiveIntegerField(default=0)
     products_created = models.PositiveIntegerField(default=0)
@@ -110,30 +109,3 @@ class ImportLog(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_number}: {self.message}"
-
-
-class StagedRow(models.Model):
-    """A valid, normalised row waiting to be applied to the catalog.
-
-    ``None`` means the file left the field empty: the upsert then keeps the product's value.
-    """
-
-    pk = models.CompositePrimaryKey("job_id", "row_number")
-    # The primary key (job_id, row_number) already indexes job_id; no FK constraint to check per COPY.
-    job = models.ForeignKey(
-        ImportJob, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
-    )
-    row_number = models.PositiveIntegerField()
-    ean = models.CharField(max_length=13)
-    name = models.CharField(max_length=500, null=True)
-    price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
-    brand = models.CharField(max_length=255, null=True)
-    category = models.CharField(max_length=500, null=True)
-    description = models.TextField(null=True)
-    stock = models.PositiveIntegerField(null=True)
-    image_url = models.CharField(max_length=2000, null=True)
-    sku = models.CharField(max_length=255, null=True)
-    attributes = models.JSONField(null=True)
-
-    def __str__(self) -> str:
-        return f"row {self.row_number}: {self.ean}"

@@ -1,4 +1,4 @@
-"""The row pipeline: analysis (read, map, validate, stage) then processing (upsert by chunks).
+"""The job runner: analysis (read, map, validate, log) then processing (write by batches).
 
 Every chunk is one transaction that also advances the job's checkpoint and counters, on the
 condition that the job is still in the phase and still held by this run. So a pause or cancel
@@ -11,28 +11,29 @@ from __future__ import annotations
 import gc
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
-from itertools import islice
 from typing import TypeVar
 
+import polars as pl
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from catalog.upsert import UpsertCounts, product_writer
+from catalog.models import Product
+from catalog.upsert import ProductWriter, UpsertCounts, product_writer
 
 from . import state
 from .choices import ImportStatus, LogLevel
+from .columnar import BatchValidator, CheckedBatch, FileChecks
 from .formats import FormatError, reader_for
+from .logs import write_logs
 from .mapping import ColumnMapper
-from .models import ImportJob, ImportLog, StagedRow
-from .staging import discard_staged, log_tuple, staged_tuple, write_logs, write_staged
+from .models import ImportJob, ImportLog
 from .summary import error_summary
-from .validation import RowResult, RowValidator
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +86,12 @@ def _advance(job_id, lease, on_progress: ProgressCallback | None) -> None:
 
 
 def fail(job_id, message: str) -> bool:
-    """Fail the job with ``message`` as its summary, discarding its staged rows."""
+    """Fail the job with ``message`` as its summary."""
     with transaction.atomic():
         if not state.transition(
             job_id, "fail", raise_conflict=False, error_summary=message, lease_token=None
         ):
             return False
-        discard_staged(job_id)
         milestone(job_id, f"Import failed: {message}", level=LogLevel.ERROR)
     return True
 
@@ -141,6 +141,36 @@ def _start_analysis(job: ImportJob, lease) -> None:
 
 
 def _analyze(job: ImportJob, lease, on_progress: ProgressCallback | None) -> None:
+    """Pass 1: read and validate the whole file, log every row's issues, count; write nothing
+    to the catalog (CONTRACT §3). A dry run also learns what confirming would do."""
+    writer = product_writer() if job.dry_run else None
+    resume_after = job.checkpoint_row
+    file_checks = FileChecks(known_eans)
+    with (
+        _open_batches(job, save_mapping=True) as batches,
+        _collector_paused(),
+        _read_ahead(batches) as checked,
+    ):
+        for batch in checked:
+            # Re-run from the start after a crash: the duplicate check needs every earlier row,
+            # but what an earlier run committed (up to the checkpoint) is not logged again.
+            batch = file_checks.apply(batch)
+            if batch.last_number > resume_after:
+                _commit_analysis_batch(job, lease, batch.after(resume_after), writer)
+                _refresh(job, on_progress)
+            del batch
+            gc.collect(1)  # the young generations only: cycles never pile up
+    _finish_analysis(job, lease)
+    _refresh(job, on_progress)
+
+
+@contextmanager
+def _open_batches(job: ImportJob, *, save_mapping: bool = False, after: int = 0):
+    """The job's stored file as validated batches (those with rows after row ``after``).
+
+    A file in which no column maps to ean fails the job; ``save_mapping`` records the resolved
+    mapping on it (the analysis does, the processing reads the same file the same way).
+    """
     with job.file.open("rb") as fileobj:
         reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
         columns = reader.columns()
@@ -152,22 +182,24 @@ def _analyze(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
                 f"{', '.join(columns) or '(none)'}. Name the EAN column EAN, GTIN or Code barre, "
                 'or send a mapping such as {"<column>": "ean"}.'
             )
-        ImportJob.objects.filter(pk=job.pk).update(mapping=mapping)
-        validator = RowValidator(mapper)
-        resume_after = job.checkpoint_row
-        # Each raw row is validated as it is read and dropped: a chunk holds only the results.
-        results = (validator.validate(raw) for raw in reader.rows() if raw.number > resume_after)
-        chunks = (
-            (chunk, reader.fraction_read()) for chunk in _chunks(results, settings.PIXEE_IMPORT_CHUNK_SIZE)
+        if save_mapping:
+            ImportJob.objects.filter(pk=job.pk).update(mapping=mapping)
+        validator = BatchValidator(mapper)
+        yield (
+            validator.check(batch)
+            for batch in reader.batches(settings.PIXEE_IMPORT_CHUNK_SIZE)
+            if batch.numbers[-1] > after  # a batch already written is not validated again
         )
-        with _collector_paused(), _read_ahead(chunks) as validated:
-            for chunk, fraction in validated:
-                _commit_analysis_chunk(job, lease, chunk, fraction)
-                del chunk  # written: the collection below then has less to traverse
-                _refresh(job, on_progress)
-                gc.collect(1)  # the young generations only: cycles never pile up
-    _finish_analysis(job, lease)
-    _refresh(job, on_progress)
+
+
+def known_eans(eans: list[str]) -> set[str]:
+    """Which of ``eans`` the catalog holds now."""
+    known: set[str] = set()
+    for start in range(0, len(eans), 10_000):  # SQLite caps a statement's parameters
+        known.update(
+            Product.objects.filter(ean__in=eans[start : start + 10_000]).values_list("ean", flat=True)
+        )
+    return known
 
 
 @contextmanager
@@ -206,63 +238,31 @@ def _read_ahead(items: Iterator[T]) -> Iterator[Iterator[T]]:
         yield ahead()
 
 
-def _chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _commit_analysis_chunk(job: ImportJob, lease, results: list[RowResult], fraction: float | None) -> None:
+def _commit_analysis_batch(job: ImportJob, lease, batch: CheckedBatch, writer: ProductWriter | None) -> None:
     now = timezone.now()
-    # As text: COPY sends text anyway, and a UUID would go through its adapter once per row.
-    job_id = str(job.pk)
-    staged, logs = [], []
-    for result in results:
-        if result.staged is not None:
-            staged.append(staged_tuple(job_id, result.number, result.staged))
-        for issue in result.errors:
-            logs.append(
-                log_tuple(job_id, result.number, LogLevel.ERROR, issue.field, issue.message, issue.value, now)
-            )
-        for issue in result.warnings:
-            logs.append(
-                log_tuple(
-                    job_id, result.number, LogLevel.WARNING, issue.field, issue.message, issue.value, now
-                )
-            )
-    failed = len(results) - len(staged)
+    counts = UpsertCounts()
     with transaction.atomic():
-        write_staged(staged)
-        write_logs(logs)
+        write_logs(job.pk, batch.logs, now)
+        if writer is not None:
+            counts = writer.classify(batch.valid.drop("row_number"), supplier_code=job.supplier_code)
         _checkpoint(
             job,
             lease,
             ImportStatus.ANALYZING,
-            checkpoint_row=results[-1].number,
-            analyzed_rows=F("analyzed_rows") + len(results),
-            staged_rows=F("staged_rows") + len(staged),
-            failed_rows=F("failed_rows") + failed,
-            analyzed_fraction=fraction if fraction is not None else F("analyzed_fraction"),
+            checkpoint_row=batch.last_number,
+            analyzed_rows=F("analyzed_rows") + batch.rows,
+            failed_rows=F("failed_rows") + batch.failed,
+            products_created=F("products_created") + counts.created,
+            products_updated=F("products_updated") + counts.updated,
+            products_unchanged=F("products_unchanged") + counts.unchanged,
+            analyzed_fraction=batch.fraction if batch.fraction is not None else F("analyzed_fraction"),
         )
 
 
 def _finish_analysis(job: ImportJob, lease) -> None:
-    """Checks that need the whole file, then ``ready`` (dry run) or ``processing``.
-
-    Re-running it after a crash is harmless: rejected rows are no longer staged.
-    """
+    """``ready`` (dry run) or ``processing``, unless the file has too many invalid rows."""
     with transaction.atomic():
-        now = timezone.now()
-        rejected = _reject_duplicates(job, now) + _reject_nameless_new(job, now)
-        _checkpoint(
-            job,
-            lease,
-            ImportStatus.ANALYZING,
-            total_rows=F("analyzed_rows"),
-            failed_rows=F("failed_rows") + rejected,
-            staged_rows=F("staged_rows") - rejected,
-            analyzed_fraction=1.0,
-        )
+        _checkpoint(job, lease, ImportStatus.ANALYZING, total_rows=F("analyzed_rows"), analyzed_fraction=1.0)
     job.refresh_from_db()
     summary = error_summary(job.pk)
     if job.max_errors is not None and job.failed_rows > job.max_errors:
@@ -273,19 +273,12 @@ def _finish_analysis(job: ImportJob, lease) -> None:
     with transaction.atomic():
         _checkpoint(job, lease, ImportStatus.ANALYZING)
         if job.dry_run:
-            counts = classify_staged(job)
-            state.transition(
-                job.pk,
-                "finish_dry_run",
-                error_summary=summary,
-                products_created=counts.created,
-                products_updated=counts.updated,
-                products_unchanged=counts.unchanged,
-            )
+            state.transition(job.pk, "finish_dry_run", error_summary=summary)
             milestone(
                 job.pk,
                 f"Dry run ready: {job.total_rows} rows, {job.failed_rows} failed; confirming would create "
-                f"{counts.created}, update {counts.updated} and leave {counts.unchanged} unchanged.",
+                f"{job.products_created}, update {job.products_updated} and leave "
+                f"{job.products_unchanged} unchanged.",
             )
         else:
             state.transition(
@@ -301,131 +294,69 @@ def _finish_analysis(job: ImportJob, lease) -> None:
             )
 
 
-def _reject_duplicates(job: ImportJob, now) -> int:
-    """Later rows repeating an EAN fail; the first occurrence wins (CONTRACT §3)."""
-    # Grouped by the EAN as a number: staged EANs are always 13 ASCII digits, so the cast is
-    # one-to-one, and sorting a million integers costs half as much as sorting them as text.
-    duplicates = """
-        SELECT s.row_number, s.ean, d.first_row
-        FROM imports_stagedrow AS s JOIN (
-            SELECT CAST(ean AS bigint) AS number, min(row_number) AS first_row
-            FROM imports_stagedrow WHERE job_id = %s
-            GROUP BY 1 HAVING count(*) > 1
-        ) AS d ON CAST(s.ean AS bigint) = d.number
-        WHERE s.job_id = %s AND s.row_number > d.first_row
-    """
-    return _reject(
-        job, now, duplicates, "ean", "'duplicate EAN in file (first seen at row ' || first_row || ')'", "ean"
-    )
-
-
-def _reject_nameless_new(job: ImportJob, now) -> int:
-    """A row without a name can update a product but cannot create one."""
-    nameless = """
-        SELECT row_number, ean FROM imports_stagedrow AS s
-        WHERE s.job_id = %s AND (s.name IS NULL OR s.name = '')
-          AND NOT EXISTS (SELECT 1 FROM catalog_product AS p WHERE p.ean = s.ean)
-    """
-    return _reject(job, now, nameless, "name", "'name missing (required to create a new product)'", "''")
-
-
-def _reject(job: ImportJob, now, selection: str, field: str, message_sql: str, value_sql: str) -> int:
-    """Log an error for each staged row ``selection`` picks, then unstage those rows."""
-    job_id = _db_uuid(job.pk)
-    selection_params = [job_id] * selection.count("%s")  # every parameter of a selection is the job
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO imports_importlog (job_id, row_number, level, field, message, value, timestamp)
-                SELECT %s, row_number, %s, %s, {message_sql}, {value_sql}, %s FROM ({selection}) AS bad""",
-            [job_id, LogLevel.ERROR, field, now, *selection_params],
-        )
-        rejected = cursor.rowcount
-        if rejected:
-            cursor.execute(
-                f"""DELETE FROM imports_stagedrow WHERE job_id = %s
-                    AND row_number IN (SELECT row_number FROM ({selection}) AS bad)""",
-                [job_id, *selection_params],
-            )
-    return rejected
-
-
-def _db_uuid(value: uuid.UUID):
-    # SQLite stores Django UUIDs as 32 hex characters; PostgreSQL has a uuid type.
-    return value if connection.vendor == "postgresql" else value.hex
-
-
-def classify_staged(job: ImportJob) -> UpsertCounts:
-    """What processing the job's staged rows would do to the catalog as it is now."""
-    writer = product_writer()
-    total = UpsertCounts()
-    for _, rows in _staged_chunks(job, after=0):
-        total += writer.classify(rows, supplier_code=job.supplier_code)
-    return total
-
-
 # --- processing -------------------------------------------------------------------------------
 
 
-def _staged_chunks(job: ImportJob, *, after: int) -> Iterator[tuple[int, QuerySet]]:
-    """(last row number, queryset) of each chunk of staged rows, in file order, after row ``after``."""
-    staged = StagedRow.objects.filter(job_id=job.pk)
-    for last in _chunk_ends(job, after=after, size=settings.PIXEE_IMPORT_CHUNK_SIZE):
-        yield last, staged.filter(row_number__gt=after, row_number__lte=last)
-        after = last
-
-
-def _chunk_ends(job: ImportJob, *, after: int, size: int) -> list[int]:
-    """The row number ending each chunk of ``size`` staged rows after ``after``: one index scan.
-
-    Finding each end with ``ORDER BY row_number OFFSET size - 1`` instead made PostgreSQL, whose
-    statistics do not know yet that the job just staged a million rows, sort all the remaining
-    rows for every chunk: quadratic. The list holds one number per chunk.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT row_number FROM (
-                   SELECT row_number, ROW_NUMBER() OVER (ORDER BY row_number) AS position
-                   FROM imports_stagedrow WHERE job_id = %s AND row_number > %s
-               ) AS numbered WHERE position %% %s = 0 ORDER BY row_number""",
-            [_db_uuid(job.pk), after, size],
-        )
-        ends = [end for (end,) in cursor.fetchall()]
-        cursor.execute(
-            "SELECT max(row_number) FROM imports_stagedrow WHERE job_id = %s AND row_number > %s",
-            [_db_uuid(job.pk), ends[-1] if ends else after],
-        )
-        (last,) = cursor.fetchone()
-    return ends if last is None else [*ends, last]
-
-
 def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> None:
+    """Pass 2: read the file again and write each batch's valid rows with its checkpoint.
+
+    The rows pass 1 rejected are those with an error in the logs (the whole-file checks need not
+    run again); a row number at or below the checkpoint was written by an earlier run.
+    """
     writer = product_writer()
     mostly_unchanged = False
-    for last, rows in _staged_chunks(job, after=job.checkpoint_row):
-        with transaction.atomic():
-            counts = writer.upsert(rows, supplier_code=job.supplier_code, mostly_unchanged=mostly_unchanged)
-            _checkpoint(
-                job,
-                lease,
-                ImportStatus.PROCESSING,
-                checkpoint_row=last,
-                processed_rows=F("processed_rows") + counts.created + counts.updated + counts.unchanged,
-                products_created=F("products_created") + counts.created,
-                products_updated=F("products_updated") + counts.updated,
-                products_unchanged=F("products_unchanged") + counts.unchanged,
-            )
-        # A file is mostly new products (a first load) or mostly known ones (a re-import): the
-        # next chunk likely looks like this one, and the writer picks its faster way for it.
-        mostly_unchanged = counts.unchanged * 2 > counts.created + counts.updated + counts.unchanged
-        _refresh(job, on_progress)
+    done = job.checkpoint_row
+    with _open_batches(job, after=done) as batches, _collector_paused(), _read_ahead(batches) as checked:
+        for batch in checked:
+            rows = batch.valid.filter(pl.col("row_number") > done)
+            rows = rows.filter(~pl.col("row_number").is_in(_rejected_rows(job, rows).implode()))
+            with transaction.atomic():
+                counts = writer.upsert(
+                    rows.drop("row_number"),
+                    supplier_code=job.supplier_code,
+                    mostly_unchanged=mostly_unchanged,
+                )
+                _checkpoint(
+                    job,
+                    lease,
+                    ImportStatus.PROCESSING,
+                    checkpoint_row=batch.last_number,
+                    processed_rows=F("processed_rows") + counts.created + counts.updated + counts.unchanged,
+                    products_created=F("products_created") + counts.created,
+                    products_updated=F("products_updated") + counts.updated,
+                    products_unchanged=F("products_unchanged") + counts.unchanged,
+                )
+            # A file is mostly new products (a first load) or mostly known ones (a re-import): the
+            # next batch likely looks like this one, and the writer picks its faster way for it.
+            mostly_unchanged = counts.unchanged * 2 > counts.created + counts.updated + counts.unchanged
+            _refresh(job, on_progress)
+            del batch, rows
+            gc.collect(1)
     with transaction.atomic():
         job.refresh_from_db()
         if not state.transition(job.pk, "complete", raise_conflict=False, lease_token=None):
             raise JobStopped()
-        discard_staged(job.pk)
         milestone(
             job.pk,
             f"Import completed: {job.products_created} created, {job.products_updated} updated, "
             f"{job.products_unchanged} unchanged, {job.failed_rows} failed.",
         )
     _refresh(job, on_progress)
+
+
+def _rejected_rows(job: ImportJob, rows: pl.DataFrame) -> pl.Series:
+    """The row numbers among ``rows``' that pass 1 logged an error for (the whole-file checks)."""
+    if rows.is_empty():
+        return pl.Series([], dtype=pl.Int64)
+    numbers = rows["row_number"]
+    rejected = (
+        ImportLog.objects.filter(
+            job_id=job.pk,
+            level=LogLevel.ERROR,
+            row_number__gte=numbers.min(),
+            row_number__lte=numbers.max(),
+        )
+        .values_list("row_number", flat=True)
+        .distinct()
+    )
+    return pl.Series(list(rejected), dtype=pl.Int64)

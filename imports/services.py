@@ -22,7 +22,6 @@ from .choices import ImportStatus
 from .formats import content_mismatch, file_type_from_name, supported_types
 from .mapping import validate_explicit_mapping
 from .models import ImportJob
-from .staging import discard_staged
 
 
 class UploadRejected(ValueError):
@@ -154,7 +153,7 @@ def import_job_resume(*, job: ImportJob) -> ImportJob:
 
 
 def import_job_confirm(*, job: ImportJob) -> ImportJob:
-    """Turn a ``ready`` dry run into the real import of its staged rows, without re-uploading."""
+    """Turn a ``ready`` dry run into the real import of its stored file, without re-uploading."""
     with transaction.atomic():
         state.transition(
             job.pk,
@@ -173,13 +172,13 @@ def import_job_confirm(*, job: ImportJob) -> ImportJob:
 
 
 def import_job_cancel(*, job: ImportJob) -> ImportJob:
-    """Cancel the job and discard its staged rows and stored file.
+    """Cancel the job and discard its stored file.
 
     Products a ``processing`` job already wrote stay; its counters say how many.
     """
     with transaction.atomic():
         state.transition(job.pk, "cancel")
-        pipeline.milestone(job.pk, "Cancelled by the user; staged rows and the stored file are discarded.")
+        pipeline.milestone(job.pk, "Cancelled by the user; the stored file is discarded.")
         job_id = str(job.pk)
         transaction.on_commit(lambda: tasks().discard_import_data.delay(job_id))
     job.refresh_from_db()
@@ -187,11 +186,10 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
 
 
 def import_job_discard_data(*, job_id) -> None:
-    """Delete a finished job's staged rows and stored file (cancelled jobs)."""
+    """Delete a cancelled job's stored file."""
     job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.CANCELLED).first()
     if job is None:
         return
-    discard_staged(job.pk)
     if job.file:
         job.file.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(file="")

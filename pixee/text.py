@@ -5,6 +5,13 @@ import re
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
+# What str.strip() and str.isspace() take for whitespace, for code that strips outside Python
+# (polars' own idea of whitespace leaves out U+001C–U+001F). A test checks it against Python.
+PYTHON_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def unstorable(text: str) -> str | None:

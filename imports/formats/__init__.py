@@ -3,6 +3,7 @@
 from . import csv, json, xlsx, xml  # noqa: F401  (each registers itself)
 from .base import (
     FormatError,
+    RawBatch,
     RawRow,
     RowReader,
     content_mismatch,
@@ -14,6 +15,7 @@ from .base import (
 
 __all__ = [
     "FormatError",
+    "RawBatch",
     "RawRow",
     "RowReader",
     "content_mismatch",

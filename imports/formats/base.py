@@ -7,11 +7,15 @@ import io
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, BinaryIO, ClassVar
 
+import polars as pl
 from django.core.files import File
+
+from pixee.text import unstorable
 
 # Safety limits shared by the formats (CONTRACT §3: breaking one is a critical error).
 MAX_FIELD_CHARS = 100_000
@@ -33,6 +37,58 @@ class RawRow:
     number: int
     values: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+
+
+@dataclass
+class RawBatch:
+    """A run of consecutive records, as columns: what the columnar validation reads.
+
+    ``frame`` holds one text column per file column, aligned with ``numbers``; a cell that is
+    not text (a JSON or Excel number, a nested value) or that cannot be stored is null there and
+    its row is listed in ``irregular``, so only the row-by-row validator judges it. ``raw_row``
+    gives any record back as the reader made it. ``errors`` are the records unusable on their own
+    (position → message). ``fraction`` is how much of the file was read once this batch was.
+    """
+
+    numbers: list[int]
+    frame: pl.DataFrame
+    raw_row: Callable[[int], RawRow]
+    errors: dict[int, str] = field(default_factory=dict)
+    irregular: set[int] = field(default_factory=set)
+    fraction: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @classmethod
+    def of_rows(cls, rows: list[RawRow], fraction: float | None = None) -> RawBatch:
+        """Columns from records read one by one (JSON, XML, XLSX, and CSV's general path)."""
+        columns: dict[str, list[Any]] = {}
+        irregular: set[int] = set()
+        errors: dict[int, str] = {}
+        for position, row in enumerate(rows):
+            if row.error is not None:
+                errors[position] = row.error
+            for column, value in row.values.items():
+                cells = columns.get(column)
+                if cells is None:
+                    cells = columns[column] = [None] * len(rows)
+                if type(value) is str:
+                    if "\x00" in value or (not value.isascii() and unstorable(value)):
+                        irregular.add(position)  # a surrogate cannot even enter a column
+                    else:
+                        cells[position] = value
+                elif value is not None:
+                    irregular.add(position)
+        frame = pl.DataFrame({name: pl.Series(name, cells, dtype=pl.Utf8) for name, cells in columns.items()})
+        return cls(
+            numbers=[row.number for row in rows],
+            frame=frame,
+            raw_row=rows.__getitem__,
+            errors=errors,
+            irregular=irregular,
+            fraction=fraction,
+        )
 
 
 class RowReader(ABC):
@@ -70,6 +126,16 @@ class RowReader(ABC):
     @abstractmethod
     def rows(self) -> Iterator[RawRow]:
         """The records in file order, blank ones left out."""
+
+    def batches(self, size: int) -> Iterator[RawBatch]:
+        """The records in file order, ``size`` at a time, as columns.
+
+        Formats that can split a file into columns without building each record override this;
+        the others group their records. Only one batch is held at a time.
+        """
+        rows = self.rows()
+        while chunk := list(islice(rows, size)):
+            yield RawBatch.of_rows(chunk, self.fraction_read())
 
     def fraction_read(self) -> float | None:
         """How much of the file has been consumed, 0–1, when the format can tell."""

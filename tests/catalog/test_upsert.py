@@ -1,10 +1,13 @@
+import json
 from decimal import Decimal
 
+import polars as pl
 import pytest
 
 from catalog.models import Product
-from catalog.upsert import PostgresProductWriter, PythonProductWriter
-from imports.models import ImportJob, StagedRow
+from catalog.upsert import PRODUCT_FIELDS, PostgresProductWriter, PythonProductWriter
+from imports.columnar import VALID_SCHEMA
+from imports.models import ImportJob
 from tests.factories import ProductFactory, ean13
 
 
@@ -19,9 +22,17 @@ WRITERS = [PostgresProductWriter, PostgresWriterComparingFirst, PythonProductWri
 
 
 def stage(job, rows):
-    for number, row in enumerate(rows, start=2):
-        StagedRow.objects.create(job=job, row_number=number, **row)
-    return StagedRow.objects.filter(job=job)
+    """Rows as the import hands them to the writers: price as text, attributes as JSON text."""
+    converted = []
+    for row in rows:
+        row = {"ean": row["ean"], **{field: row.get(field) for field in PRODUCT_FIELDS}}
+        if row["price"] is not None:
+            row["price"] = str(row["price"])
+        if row["attributes"] is not None:
+            row["attributes"] = json.dumps(row["attributes"])
+        converted.append(row)
+    schema = {name: VALID_SCHEMA[name] for name in ("ean", *PRODUCT_FIELDS)}
+    return pl.DataFrame(converted, schema=schema)
 
 
 @pytest.fixture

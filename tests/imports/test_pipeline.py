@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Product
-from imports.models import ImportLog, StagedRow
+from imports.models import ImportLog
 from tests.factories import ProductFactory, ean13
 
 from .helpers import run_import
@@ -33,7 +33,6 @@ def test_csv_import_creates_products_and_counts_rows():
     )
     assert pen.attributes == {"Couleur": "bleu"}
     assert job.progress == 100 and job.processed_rows == 2
-    assert not StagedRow.objects.filter(job_id=job.pk).exists()
 
 
 def test_bad_rows_are_logged_and_skipped_not_fatal():
@@ -137,7 +136,6 @@ def test_max_errors_fails_before_anything_is_written():
     assert job.status == "failed"
     assert "2 rows are invalid, more than max_errors (1)" in job.error_summary
     assert not Product.objects.exists()
-    assert not StagedRow.objects.filter(job_id=job.pk).exists()
 
 
 def test_chunked_run_gives_the_same_result_as_one_chunk(settings):
