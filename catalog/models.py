@@ -1,6 +1,21 @@
 from django.db import models
 
 
+class EanField(models.CharField):
+    """An EAN column in byte order: collation "C" on PostgreSQL (SQLite's default already is).
+
+    Byte order lets one unique index serve equality, ON CONFLICT, prefix LIKE and ordering (a
+    unique=True field would get a second, varchar_pattern_ops, index on PostgreSQL for LIKE,
+    maintained at every write). SQLite has no collation named "C", hence not ``db_collation``.
+    """
+
+    def db_parameters(self, connection):
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
+
+
 class Product(models.Model):
     """A catalog product, keyed by its EAN-13.
 
@@ -8,10 +23,7 @@ class Product(models.Model):
     is"; price and stock are NULL when unknown because 0 is a meaningful value for both.
     """
 
-    # Collation "C": EANs are digits, and a byte-order collation lets the one unique index serve
-    # equality, ON CONFLICT, prefix LIKE and ordering (a unique=True field would get a second,
-    # varchar_pattern_ops, index on PostgreSQL for LIKE, maintained at every write).
-    ean = models.CharField("EAN", max_length=13, db_collation="C")
+    ean = EanField("EAN", max_length=13)
     name = models.CharField(max_length=500)
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     brand = models.CharField(max_length=255, blank=True, default="")
