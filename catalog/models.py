@@ -36,6 +36,11 @@ class Product(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Which import created the product, and which one wrote it last: what an undo needs to know
+    # whether the product is still as that import left it. Plain UUIDs, not foreign keys: a job
+    # may be deleted (retention) long after its products, and a first load checks no constraint.
+    created_by_job = models.UUIDField(null=True, blank=True, editable=False)
+    last_job = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["ean"]
@@ -44,3 +49,27 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ean} {self.name}"
+
+
+class ProductChange(models.Model):
+    """A product as it was before an import updated it, and as the import left it.
+
+    Written in the same transaction as the update (one row per updated product; created
+    products need none, ``Product.created_by_job`` says enough), so that the import can show
+    what it changed and be reverted.
+    """
+
+    job_id = models.UUIDField()
+    row_number = models.PositiveIntegerField()
+    ean = EanField(max_length=13)
+    # Every written field, and updated_at, as JSON: before and after the import's write.
+    before = models.JSONField()
+    after = models.JSONField()
+    # Who had written the product before this import (restored with it on revert).
+    previous_job = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["job_id", "row_number"], name="catalog_change_job_row")]
+
+    def __str__(self) -> str:
+        return f"{self.ean} (row {self.row_number})"

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from pixee.bulk import copy_csv
 
-from .models import Product
+from .models import Product, ProductChange
 
 # What a row carries besides its EAN, in display order; supplier_code comes from the job.
 PRODUCT_FIELDS = (
@@ -42,6 +42,8 @@ PRODUCT_FIELDS = (
 VALUE_FIELDS = ("price", "stock")
 TEXT_FIELDS = tuple(f for f in PRODUCT_FIELDS if f not in (*VALUE_FIELDS, "attributes"))
 WRITTEN_FIELDS = (*PRODUCT_FIELDS, "supplier_code")
+# What a ProductChange keeps of a product, before and after: enough to put it back exactly.
+RECORDED_FIELDS = (*WRITTEN_FIELDS, "updated_at")
 
 
 @dataclass
@@ -60,12 +62,14 @@ class UpsertCounts:
 
 class ProductWriter(Protocol):
     def upsert(
-        self, rows: pl.DataFrame, *, supplier_code: str, mostly_unchanged: bool = False
+        self, rows: pl.DataFrame, *, supplier_code: str, job_id=None, mostly_unchanged: bool = False
     ) -> UpsertCounts:
-        """Apply ``rows`` to the catalog.
+        """Apply ``rows`` (with their ``row_number``) to the catalog, on behalf of import ``job_id``.
 
-        ``mostly_unchanged`` only says which way is faster (most rows expected to change nothing,
-        as in a re-import); the outcome is the same either way.
+        Each product created or updated records the job as its ``last_job`` (and a created one as
+        its ``created_by_job``); each update records a ``ProductChange``, in the same
+        transaction. ``mostly_unchanged`` only says which way is faster (most rows expected to
+        change nothing, as in a re-import); the outcome is the same either way.
         """
         ...
 
@@ -102,7 +106,7 @@ def changed_fields(existing: dict[str, Any], incoming: dict[str, Any]) -> dict[s
 def python_rows(rows: pl.DataFrame) -> list[dict[str, Any]]:
     """``rows`` as dicts of Python values: Decimal prices, dict attributes."""
     result = []
-    for row in rows.select("ean", *PRODUCT_FIELDS).iter_rows(named=True):
+    for row in rows.iter_rows(named=True):
         if row["price"] is not None:
             row["price"] = Decimal(row["price"])
         if row["attributes"] is not None:
@@ -125,9 +129,7 @@ class PythonProductWriter:
                 continue
             changes = changed_fields({f: getattr(product, f) for f in WRITTEN_FIELDS}, row)
             if changes:
-                for field, value in changes.items():
-                    setattr(product, field, value)
-                to_update.append(product)
+                to_update.append((row, product, changes))
         return incoming, to_create, to_update
 
     def classify(self, rows: pl.DataFrame, *, supplier_code: str) -> UpsertCounts:
@@ -135,7 +137,7 @@ class PythonProductWriter:
         return UpsertCounts(len(to_create), len(to_update), len(incoming) - len(to_create) - len(to_update))
 
     def upsert(
-        self, rows: pl.DataFrame, *, supplier_code: str, mostly_unchanged: bool = False
+        self, rows: pl.DataFrame, *, supplier_code: str, job_id=None, mostly_unchanged: bool = False
     ) -> UpsertCounts:
         incoming, to_create, to_update = self._plan(rows, supplier_code)
         Product.objects.bulk_create(
@@ -145,17 +147,49 @@ class PythonProductWriter:
                     **{f: row[f] or "" for f in (*TEXT_FIELDS, "supplier_code")},
                     **{f: row[f] for f in VALUE_FIELDS},
                     attributes=row["attributes"] or {},
+                    created_by_job=job_id,
+                    last_job=job_id,
                 )
                 for row in to_create
             ]
         )
         if to_update:
             now = timezone.now()
-            for product in to_update:
-                product.updated_at = now
+            changes, products = [], []
+            for row, product, changed in to_update:
+                before, previous_job = recorded(product), product.last_job
+                for field, value in changed.items():
+                    setattr(product, field, value)
+                product.updated_at, product.last_job = now, job_id
+                products.append(product)
+                changes.append(
+                    ProductChange(
+                        job_id=job_id,
+                        row_number=row.get("row_number") or 0,
+                        ean=product.ean,
+                        before=before,
+                        after=recorded(product),
+                        previous_job=previous_job,
+                    )
+                )
             # Unchanged fields still hold the product's own values, so writing them is harmless.
-            Product.objects.bulk_update(to_update, fields=[*WRITTEN_FIELDS, "updated_at"])
+            Product.objects.bulk_update(products, fields=[*WRITTEN_FIELDS, "updated_at", "last_job"])
+            if job_id is not None:
+                ProductChange.objects.bulk_create(changes, batch_size=500)
         return UpsertCounts(len(to_create), len(to_update), len(incoming) - len(to_create) - len(to_update))
+
+
+def recorded(product: Product) -> dict[str, Any]:
+    """``RECORDED_FIELDS`` of ``product`` as JSON values, as PostgreSQL's ``to_jsonb`` gives them."""
+    values: dict[str, Any] = {}
+    for field in RECORDED_FIELDS:
+        value = getattr(product, field)
+        if isinstance(value, Decimal):
+            value = float(value) if value == Decimal(repr(float(value))) else str(value)
+        elif field == "updated_at":
+            value = value.isoformat()
+        values[field] = value
+    return values
 
 
 class PostgresProductWriter:
@@ -179,7 +213,7 @@ class PostgresProductWriter:
         """COPY ``rows`` into a temporary table dropped at commit; returns its name."""
         cursor.execute(
             """CREATE TEMP TABLE import_rows (
-                   ean varchar(13) COLLATE "C", name text, price numeric(12, 2), brand text,
+                   row_number integer, ean varchar(13) COLLATE "C", name text, price numeric(12, 2), brand text,
                    category text, description text, stock integer, image_url text, sku text,
                    attributes jsonb, supplier_code text
                ) ON COMMIT DROP"""
@@ -202,7 +236,7 @@ class PostgresProductWriter:
         return UpsertCounts(created, updated, unchanged)
 
     def upsert(
-        self, rows: pl.DataFrame, *, supplier_code: str, mostly_unchanged: bool = False
+        self, rows: pl.DataFrame, *, supplier_code: str, job_id=None, mostly_unchanged: bool = False
     ) -> UpsertCounts:
         if rows.is_empty():
             return UpsertCounts()
@@ -213,25 +247,25 @@ class PostgresProductWriter:
             if not mostly_unchanged and not _any_known(cursor, rows["ean"]):
                 try:
                     with transaction.atomic():  # a savepoint: a concurrent job may create one first
-                        _copy_new(cursor, rows, supplier_code)
+                        _copy_new(cursor, rows, supplier_code, job_id)
                     return UpsertCounts(created=rows.height)
                 except IntegrityError:
                     pass  # one of the EANs appeared meanwhile: the upsert below sorts it out
-            return self._upsert_from(self._load(cursor, rows, supplier_code), cursor, mostly_unchanged)
+            return self._upsert_from(self._load(cursor, rows, supplier_code), cursor, job_id, mostly_unchanged)
 
-    def _upsert_from(self, source: str, cursor, mostly_unchanged: bool) -> UpsertCounts:
+    def _upsert_from(self, source: str, cursor, job_id, mostly_unchanged: bool) -> UpsertCounts:
         merged, current = self._merged("EXCLUDED")
-        candidates = "s"
+        candidates = "SELECT * FROM s"
         if mostly_unchanged:
             # ON CONFLICT locks, and so writes, every known row, even one its WHERE then skips:
             # rows that would change nothing are left out first, by a read-only comparison (a
             # re-import's processing takes a third less time). It costs an extra index lookup
             # per new row, hence only when most rows are expected to be unchanged.
             merged_s, current_s = self._merged("s")
-            candidates = f"""(
+            candidates = f"""
                 SELECT s.* FROM s LEFT JOIN catalog_product AS p ON p.ean = s.ean
                 WHERE p.id IS NULL OR ({merged_s}) IS DISTINCT FROM ({current_s})
-            )"""
+            """
         columns = ", ".join(WRITTEN_FIELDS)
         # One expression per WRITTEN_FIELDS column, in that order: absent text is "", absent
         # attributes {}, absent price or stock NULL.
@@ -247,30 +281,58 @@ class PostgresProductWriter:
             [f"{f} = COALESCE(NULLIF(EXCLUDED.{f}, ''), p.{f})" for f in (*TEXT_FIELDS, "supplier_code")]
             + [f"{f} = COALESCE(EXCLUDED.{f}, p.{f})" for f in VALUE_FIELDS]
             + ["attributes = p.attributes || EXCLUDED.attributes", "updated_at = EXCLUDED.updated_at"]
+            + ["last_job = EXCLUDED.last_job"]
+        )
+        record = "jsonb_build_object(" + ", ".join(f"'{f}', p.{f}" for f in RECORDED_FIELDS) + ")"
+        # First the products the upsert may update, locked in EAN order (two jobs writing
+        # overlapping EANs then lock them in the same order and cannot deadlock) and copied as
+        # they are: what the change records keep. In a separate statement, as a locking read
+        # in the upsert's own WITH would run after the write and find its rows gone.
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE import_before ON COMMIT DROP AS
+            WITH s AS (SELECT * FROM {source}), candidates AS ({candidates})
+            SELECT p.ean, p.last_job, {record} AS record
+            FROM catalog_product AS p JOIN candidates AS c ON c.ean = p.ean
+            ORDER BY p.ean FOR UPDATE OF p
+            """
         )
         cursor.execute(
             f"""
             WITH s AS (SELECT * FROM {source}),
+            candidates AS ({candidates}),
             written AS (
-                INSERT INTO catalog_product AS p (ean, {columns}, created_at, updated_at)
-                SELECT s.ean, {inserted}, now(), now() FROM {candidates} AS s ORDER BY s.ean
+                INSERT INTO catalog_product AS p
+                    (ean, {columns}, created_at, updated_at, created_by_job, last_job)
+                SELECT s.ean, {inserted}, now(), now(), %(job)s, %(job)s
+                FROM candidates AS s ORDER BY s.ean
                 ON CONFLICT (ean) DO UPDATE SET {assignments}
                 WHERE ({merged}) IS DISTINCT FROM ({current})
-                RETURNING (xmax = 0) AS created
+                RETURNING p.ean, (xmax = 0) AS created, {record} AS record
+            ),
+            changes AS (
+                INSERT INTO catalog_productchange (job_id, row_number, ean, before, after, previous_job)
+                SELECT %(job)s, s.row_number, w.ean, b.record, w.record, b.last_job
+                FROM written AS w JOIN import_before AS b ON b.ean = w.ean JOIN s ON s.ean = w.ean
+                WHERE NOT w.created AND %(job)s::uuid IS NOT NULL
             )
             SELECT (SELECT count(*) FROM s),
                    count(*) FILTER (WHERE created),
                    count(*) FILTER (WHERE NOT created)
             FROM written
-            """
+            """,
+            {"job": job_id},
         )
         total, created, updated = cursor.fetchone()
-        cursor.execute(f"DROP TABLE {source}")
+        cursor.execute(f"DROP TABLE {source}, import_before")
         return UpsertCounts(created, updated, total - created - updated)
 
 
 def _with_supplier(rows: pl.DataFrame, supplier_code: str) -> pl.DataFrame:
-    return rows.select("ean", *PRODUCT_FIELDS, supplier_code=pl.lit(supplier_code, dtype=pl.Utf8))
+    row_number = pl.col("row_number") if "row_number" in rows.columns else pl.lit(None, dtype=pl.Int64)
+    return rows.select(
+        row_number.alias("row_number"), "ean", *PRODUCT_FIELDS, supplier_code=pl.lit(supplier_code, dtype=pl.Utf8)
+    )
 
 
 def _any_known(cursor, eans: pl.Series) -> bool:
@@ -278,7 +340,7 @@ def _any_known(cursor, eans: pl.Series) -> bool:
     return cursor.fetchone()[0]
 
 
-def _copy_new(cursor, rows: pl.DataFrame, supplier_code: str) -> None:
+def _copy_new(cursor, rows: pl.DataFrame, supplier_code: str, job_id) -> None:
     """COPY rows none of whose EANs is in the catalog straight into it: a first load's path."""
     now = timezone.now().isoformat()
     text = [pl.col(f).fill_null("") for f in TEXT_FIELDS]
@@ -294,6 +356,8 @@ def _copy_new(cursor, rows: pl.DataFrame, supplier_code: str) -> None:
             supplier_code=pl.lit(supplier_code, dtype=pl.Utf8),
             created_at=pl.lit(now),
             updated_at=pl.lit(now),
+            created_by_job=pl.lit(None if job_id is None else str(job_id), dtype=pl.Utf8),
+            last_job=pl.lit(None if job_id is None else str(job_id), dtype=pl.Utf8),
         ),
         not_null=(*TEXT_FIELDS, "supplier_code"),
     )

@@ -49,6 +49,19 @@ class ImportJob(models.Model):
     products_created = models.PositiveIntegerField(default=0)
     products_updated = models.PositiveIntegerField(default=0)
     products_unchanged = models.PositiveIntegerField(default=0)
+    # Undo: asked for, finished, and what it did (CONTRACT §4); its checkpoint while it runs.
+    revert_requested_at = models.DateTimeField(null=True, blank=True)
+    reverted_at = models.DateTimeField(null=True, blank=True)
+    products_restored = models.PositiveIntegerField(default=0)
+    products_deleted = models.PositiveIntegerField(default=0)
+    products_skipped = models.PositiveIntegerField(default=0)
+    # The last ProductChange restored, then the last product id looked at for deletion.
+    revert_checkpoint = models.BigIntegerField(default=0)
+    revert_product_checkpoint = models.BigIntegerField(default=0)
+    # When the current phase (analysis or processing) started or resumed, and its rows done by
+    # then: the rate and the time left are measured from there.
+    phase_started_at = models.DateTimeField(null=True, blank=True)
+    phase_start_rows = models.PositiveIntegerField(default=0)
     # Fraction of the file's bytes the analysis has read, for progress before rows are counted.
     analyzed_fraction = models.FloatField(default=0.0)
 
@@ -77,6 +90,33 @@ class ImportJob(models.Model):
     @property
     def successful_rows(self) -> int:
         return self.products_created + self.products_updated + self.products_unchanged
+
+    @property
+    def rows_per_second(self) -> float | None:
+        """Rows done per second in the current phase since it started or resumed; None unless running."""
+        done = {ImportStatus.ANALYZING: self.analyzed_rows, ImportStatus.PROCESSING: self.processed_rows}.get(
+            ImportStatus(self.status)
+        )
+        if done is None or self.phase_started_at is None:
+            return None
+        elapsed = (timezone.now() - self.phase_started_at).total_seconds()
+        if elapsed <= 0 or done <= self.phase_start_rows:
+            return None
+        return round((done - self.phase_start_rows) / elapsed, 1)
+
+    @property
+    def eta_seconds(self) -> int | None:
+        """Seconds until the job ends at the current rate (for an analysis, processing included)."""
+        rate = self.rows_per_second
+        if not rate:
+            return None
+        if self.status == ImportStatus.PROCESSING:
+            return round(max((self.total_rows or 0) - self.processed_rows, 0) / rate)
+        if self.analyzed_fraction <= 0:
+            return None
+        estimated_rows = self.analyzed_rows / min(self.analyzed_fraction, 1.0)
+        remaining = max(estimated_rows - self.analyzed_rows, 0) + (0 if self.dry_run else estimated_rows)
+        return round(remaining / rate)
 
     @property
     def progress(self) -> int:

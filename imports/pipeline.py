@@ -244,7 +244,7 @@ def _commit_analysis_batch(job: ImportJob, lease, batch: CheckedBatch, writer: P
     with transaction.atomic():
         write_logs(job.pk, batch.logs, now)
         if writer is not None:
-            counts = writer.classify(batch.valid.drop("row_number"), supplier_code=job.supplier_code)
+            counts = writer.classify(batch.valid, supplier_code=job.supplier_code)
         _checkpoint(
             job,
             lease,
@@ -312,8 +312,9 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
             rows = rows.filter(~pl.col("row_number").is_in(_rejected_rows(job, rows).implode()))
             with transaction.atomic():
                 counts = writer.upsert(
-                    rows.drop("row_number"),
+                    rows,
                     supplier_code=job.supplier_code,
+                    job_id=job.pk,
                     mostly_unchanged=mostly_unchanged,
                 )
                 _checkpoint(

@@ -14,10 +14,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from pixee.errors import PayloadTooLarge
+from pixee.errors import Conflict, PayloadTooLarge
 from webhooks.validators import check_endpoint_url
 
-from . import pipeline, state
+from . import pipeline, revert, state
 from .choices import ImportStatus
 from .formats import content_mismatch, file_type_from_name, supported_types
 from .mapping import validate_explicit_mapping
@@ -195,6 +195,32 @@ def import_job_discard_data(*, job_id) -> None:
         ImportJob.objects.filter(pk=job.pk).update(file="")
 
 
+def import_job_revert(*, job: ImportJob) -> ImportJob:
+    """Ask for the job's undo (a worker runs it): 409 unless it is completed or cancelled, once."""
+    with transaction.atomic():
+        asked = ImportJob.objects.filter(
+            pk=job.pk, status__in=revert.REVERTIBLE, revert_requested_at__isnull=True
+        ).update(revert_requested_at=timezone.now(), heartbeat_at=None, lease_token=None)
+        if not asked:
+            job.refresh_from_db()
+            if job.revert_requested_at is not None:
+                raise Conflict(
+                    "The import was already reverted." if job.reverted_at else "The import is being reverted."
+                )
+            raise Conflict(
+                f"Cannot revert a job that is {job.status}: only completed or cancelled imports can be."
+            )
+        pipeline.milestone(job.pk, "Revert requested: restoring the products this import changed.")
+        job_id = str(job.pk)
+        transaction.on_commit(lambda: tasks().revert_import_job.delay(job_id))
+    job.refresh_from_db()
+    return job
+
+
+def import_job_revert_run(*, job_id) -> None:
+    revert.run(job_id)
+
+
 def import_jobs_sweep() -> list[str]:
     """Re-enqueue running jobs whose worker stopped proving it is alive; returns their ids.
 
@@ -219,6 +245,16 @@ def import_jobs_sweep() -> list[str]:
                 level="warning",
             )
             tasks().run_import_job.delay(str(job_id))
+            swept.append(str(job_id))
+    stale_reverts = revert.pending_reverts().filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, revert_requested_at__lt=stale)
+    )
+    for job_id, heartbeat in stale_reverts.values_list("pk", "heartbeat_at"):
+        if ImportJob.objects.filter(pk=job_id, heartbeat_at=heartbeat).update(
+            lease_token=None, heartbeat_at=now
+        ):
+            pipeline.milestone(job_id, "No sign of life from the revert: restarting it from its checkpoint.")
+            tasks().revert_import_job.delay(str(job_id))
             swept.append(str(job_id))
     return swept
 

@@ -7,7 +7,7 @@ request and the worker) racing on one job cannot both win.
 import logging
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, When
 from django.utils import timezone
 
 from pixee.errors import Conflict
@@ -37,6 +37,10 @@ ACTIONS: dict[str, tuple[tuple[S, ...], S | None]] = {
 }
 
 
+# Actions after which a phase (analysis, processing) starts or goes on.
+PHASE_STARTS = ("start_analysis", "start_processing", "confirm", "resume")
+
+
 def allowed_actions(status: str) -> list[str]:
     """The user-facing actions a job in ``status`` allows (for buttons and docs)."""
     return [a for a in ("confirm", "pause", "resume", "cancel") if status in ACTIONS[a][0]]
@@ -57,6 +61,14 @@ def transition(job_id, action: str, *, raise_conflict: bool = True, **fields) ->
         updates.update(status=F("paused_from"), paused_from="")
     else:
         updates["status"] = target
+    if action in PHASE_STARTS:
+        # Where the rate and the time left are measured from: this moment, these rows done.
+        updates["phase_started_at"] = timezone.now()
+        updates["phase_start_rows"] = Case(
+            When(status=S.ANALYZING, then=F("analyzed_rows")),
+            When(status=S.PAUSED, paused_from=S.ANALYZING, then=F("analyzed_rows")),
+            default=updates.get("processed_rows", F("processed_rows")),
+        )
     if target in FINISHED:
         updates.setdefault("completed_at", timezone.now())
     applied = ImportJob.objects.filter(pk=job_id, status__in=sources).update(**updates) == 1

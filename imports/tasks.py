@@ -10,6 +10,11 @@ def run_import_job(job_id: str) -> None:
     services.import_job_run(job_id=job_id)
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def revert_import_job(job_id: str) -> None:
+    services.import_job_revert_run(job_id=job_id)
+
+
 @shared_task
 def discard_import_data(job_id: str) -> None:
     services.import_job_discard_data(job_id=job_id)

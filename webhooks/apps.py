@@ -6,9 +6,10 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from automations.signals import automation_failed
-        from imports.signals import import_job_status_changed
+        from imports.signals import import_job_reverted, import_job_status_changed
 
         from . import receivers
 
         import_job_status_changed.connect(receivers.on_import_job_status_changed, dispatch_uid="webhooks")
+        import_job_reverted.connect(receivers.on_import_job_reverted, dispatch_uid="webhooks")
         automation_failed.connect(receivers.on_automation_failed, dispatch_uid="webhooks")

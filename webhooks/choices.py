@@ -6,6 +6,7 @@ class EventType(models.TextChoices):
     IMPORT_COMPLETED = "import.completed", "Import completed"
     IMPORT_FAILED = "import.failed", "Import failed"
     IMPORT_CANCELLED = "import.cancelled", "Import cancelled"
+    IMPORT_REVERTED = "import.reverted", "Import reverted"
     AUTOMATION_FAILED = "automation.failed", "Automation run failed"
 
 

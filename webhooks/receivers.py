@@ -9,3 +9,7 @@ def on_import_job_status_changed(sender, *, job_id, status: str, **kwargs) -> No
 
 def on_automation_failed(sender, *, automation, run, error: str, **kwargs) -> None:
     services.webhook_events_create_for_automation_failure(automation=automation, run=run, error=str(error))
+
+
+def on_import_job_reverted(sender, *, job_id, **kwargs) -> None:
+    services.webhook_events_create_for_revert(job_id=job_id)

@@ -178,7 +178,15 @@ def webhook_events_create(
 
 def webhook_events_create_for_job(*, job_id, status: str) -> list[WebhookEvent]:
     """The ``import.<status>`` event, with the job as ``GET /imports/jobs/{id}`` shows it."""
-    event_type = JOB_STATUS_EVENTS.get(ImportStatus(status))
+    return _job_event(job_id, JOB_STATUS_EVENTS.get(ImportStatus(status)))
+
+
+def webhook_events_create_for_revert(*, job_id) -> list[WebhookEvent]:
+    """The ``import.reverted`` event, with the job (its revert counters) as the API shows it."""
+    return _job_event(job_id, EventType.IMPORT_REVERTED)
+
+
+def _job_event(job_id, event_type: EventType | None) -> list[WebhookEvent]:
     job = ImportJob.objects.filter(pk=job_id).first()
     if event_type is None or job is None:
         return []

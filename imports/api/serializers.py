@@ -57,6 +57,8 @@ class ImportJobCreatedSerializer(serializers.ModelSerializer):
 class ImportJobSerializer(serializers.ModelSerializer):
     successful_rows = serializers.IntegerField(read_only=True)
     progress = serializers.IntegerField(read_only=True)
+    rows_per_second = serializers.FloatField(read_only=True, allow_null=True)
+    eta_seconds = serializers.IntegerField(read_only=True, allow_null=True)
     error_summary = serializers.SerializerMethodField()
 
     class Meta:
@@ -82,6 +84,12 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "products_unchanged",
             "mapping",
             "created_at",
+            "rows_per_second",
+            "eta_seconds",
+            "reverted_at",
+            "products_restored",
+            "products_deleted",
+            "products_skipped",
         ]
 
     def get_error_summary(self, job: ImportJob) -> str | None:
@@ -126,3 +134,23 @@ class PreviewSerializer(serializers.Serializer):
     total_rows = serializers.IntegerField(allow_null=True)
     preview = serializers.ListField(child=serializers.DictField())
     validation_errors = ValidationErrorSerializer(many=True)
+
+
+class ChangeParamsSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=[(a, a) for a in ("created", "updated", "unchanged", "failed")],
+        required=False,
+        help_text="created, updated, unchanged or failed.",
+    )
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    row_number = serializers.IntegerField()
+    ean = serializers.CharField(allow_null=True)
+    action = serializers.ChoiceField(choices=[(a, a) for a in ("created", "updated", "unchanged", "failed")])
+    fields = serializers.DictField(child=FieldChangeSerializer())

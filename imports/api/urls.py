@@ -18,6 +18,8 @@ urlpatterns = [
     job_path("/cancel", views.ImportJobCancelView, "import-job-cancel"),
     job_path("/confirm", views.ImportJobConfirmView, "import-job-confirm"),
     job_path("/logs", views.ImportJobLogsView, "import-job-logs"),
+    job_path("/changes", views.ImportJobChangesView, "import-job-changes"),
+    job_path("/revert", views.ImportJobRevertView, "import-job-revert"),
     job_path("/preview", views.ImportJobPreviewView, "import-job-preview"),
     job_path(r"/errors\.csv", views.ImportJobErrorReportView, "import-job-errors"),
 ]

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response
 from pixee.errors import PayloadTooLarge
 
-from .. import reports, selectors, services
+from .. import changes, reports, selectors, services
 from ..models import ImportJob
 from . import serializers as s
 
@@ -125,6 +125,45 @@ class ImportJobLogsView(APIView):
         return page_response(
             logs, **page, serialize=lambda items: s.ImportLogSerializer(items, many=True).data
         )
+
+
+class ImportJobChangesView(APIView):
+    @extend_schema(
+        summary="List what an import changes",
+        description="For a dry run at ready: what confirming will do to the catalog as it is now; "
+        "afterwards: what the job did. File order; `fields` holds before → after for updates.",
+        parameters=[s.ChangeParamsSerializer, PageParamsSerializer],
+        responses={
+            200: inline_serializer(
+                "ImportChangePage", {"items": s.ChangeSerializer(many=True), "meta": serializers.DictField()}
+            ),
+            409: OpenApiResponse(
+                description="The job's changes are not known yet, or its file was discarded"
+            ),
+        },
+    )
+    def get(self, request, job_id):
+        job = _job(request, job_id)
+        action = _params(s.ChangeParamsSerializer, request).get("action")
+        page = _params(PageParamsSerializer, request)
+        return Response(changes.import_job_changes(job=job, action=action, **page))
+
+
+class ImportJobRevertView(APIView):
+    @extend_schema(
+        summary="Revert an import",
+        description="Restores every product the job updated and deletes every product it created, "
+        "except those a later import changed since (left alone and listed in the logs). Runs in the "
+        "background; the job's reverted_at and revert counters tell when it is done.",
+        request=None,
+        responses={
+            202: s.ImportJobSerializer,
+            409: OpenApiResponse(description="Not completed or cancelled, or already reverted"),
+        },
+    )
+    def post(self, request, job_id):
+        job = services.import_job_revert(job=_job(request, job_id))
+        return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ImportJobPreviewView(APIView):

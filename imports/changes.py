@@ -1,0 +1,182 @@
+"""What an import will change (a dry run at ``ready``) or changed (afterwards), row by row.
+
+Computed by pages from the stored file, which is read and validated again batch by batch until
+the page is full, so memory stays that of one batch whatever the file's size; the time grows
+with how deep in the file the page is (about a second per million rows read). For a dry run
+each row is compared with the catalog as it is now; for a job that wrote, the updates come from
+its ``ProductChange`` records (before and after, as they were), the creations from
+``Product.created_by_job``, and the failures from its logs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from catalog.models import Product, ProductChange
+from catalog.upsert import RECORDED_FIELDS, WRITTEN_FIELDS, changed_fields, python_rows
+from pixee.errors import Conflict
+
+from .choices import ImportStatus, LogLevel
+from .columnar import BatchValidator
+from .formats import reader_for
+from .mapping import ColumnMapper
+from .models import ImportJob, ImportLog
+
+ACTIONS = ("created", "updated", "unchanged", "failed")
+# Statuses whose changes are known: a dry run awaiting confirmation, or a job that wrote.
+_KNOWN = (ImportStatus.READY, ImportStatus.COMPLETED, ImportStatus.CANCELLED)
+_SHOWN_FIELDS = tuple(f for f in RECORDED_FIELDS if f != "updated_at")
+_BATCH_ROWS = 5_000  # small enough that a first page answers quickly
+
+
+def import_job_changes(*, job: ImportJob, action: str | None, skip: int, limit: int) -> dict[str, Any]:
+    """``{"items": [...], "meta": {...}}``: one page of the job's rows with what each does."""
+    if job.status not in _KNOWN:
+        raise Conflict(
+            f"The job is {job.status}: what it changes is known once a dry run is ready or the import ran."
+        )
+    if not job.file:
+        raise Conflict("The job's stored file was discarded: its changes can no longer be listed.")
+    total = _total(job, action)
+    items: list[dict[str, Any]] = []
+    to_skip = skip
+    for item in _rows(job):
+        if action is None or item["action"] == action:
+            if to_skip:
+                to_skip -= 1
+                continue
+            items.append(item)
+            if len(items) == limit:
+                break
+    return {
+        "items": items,
+        "meta": {
+            "total": total,
+            "page": skip // limit + 1,
+            "per_page": limit,
+            "total_pages": math.ceil(total / limit),
+            "has_next": skip + limit < total,
+            "has_previous": skip > 0,
+        },
+    }
+
+
+def _total(job: ImportJob, action: str | None) -> int:
+    counts = {
+        "created": job.products_created,
+        "updated": job.products_updated,
+        "unchanged": job.products_unchanged,
+        "failed": job.failed_rows,
+    }
+    return counts[action] if action else sum(counts.values())
+
+
+def _rows(job: ImportJob) -> Iterator[dict[str, Any]]:
+    with job.file.open("rb") as fileobj:
+        reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
+        reader.columns()
+        validator = BatchValidator(ColumnMapper(job.requested_mapping))
+        for batch in reader.batches(_BATCH_ROWS):
+            checked = validator.check(batch)
+            failed = _failed(job, batch.numbers[0], batch.numbers[-1])
+            valid = checked.valid.filter(
+                ~pl.col("row_number").is_in(pl.Series(list(failed), dtype=pl.Int64).implode())
+            )
+            outcomes = _written(job, valid) if job.status != ImportStatus.READY else _planned(job, valid)
+            for number in batch.numbers:
+                if number in failed:
+                    yield {"row_number": number, "ean": failed[number], "action": "failed", "fields": {}}
+                elif number in outcomes:
+                    yield outcomes[number]
+            if job.status == ImportStatus.CANCELLED and batch.numbers[-1] >= job.checkpoint_row:
+                return  # the rest of the file was never written
+
+
+def _failed(job: ImportJob, first: int, last: int) -> dict[int, str | None]:
+    """Row number → its EAN as the file wrote it (when the EAN was not the problem) for failed rows."""
+    logs = ImportLog.objects.filter(
+        job_id=job.pk, level=LogLevel.ERROR, row_number__gte=first, row_number__lte=last
+    ).values_list("row_number", "field", "value")
+    failed: dict[int, str | None] = {}
+    for number, field, value in logs:
+        failed.setdefault(number, None)
+        if field == "ean" and value.isdigit() and len(value) == 13:
+            failed[number] = value  # a repeated EAN: the value is the EAN itself
+    return failed
+
+
+def _planned(job: ImportJob, valid: pl.DataFrame) -> dict[int, dict[str, Any]]:
+    """What confirming would do with each valid row, against the catalog as it is now."""
+    rows = python_rows(valid)
+    existing = {
+        product.ean: product for product in Product.objects.filter(ean__in=[row["ean"] for row in rows])
+    }
+    outcomes = {}
+    for row in rows:
+        incoming = {**row, "supplier_code": job.supplier_code}
+        product = existing.get(row["ean"])
+        if product is None:
+            fields = {f: {"before": None, "after": _shown(f, v)} for f, v in _created(incoming).items()}
+            action = "created"
+        else:
+            current = {f: getattr(product, f) for f in WRITTEN_FIELDS}
+            changes = changed_fields(current, incoming)
+            fields = {f: {"before": _shown(f, current[f]), "after": _shown(f, v)} for f, v in changes.items()}
+            action = "updated" if changes else "unchanged"
+        outcomes[row["row_number"]] = _item(row, action, fields)
+    return outcomes
+
+
+def _written(job: ImportJob, valid: pl.DataFrame) -> dict[int, dict[str, Any]]:
+    """What the job did with each valid row: its change records, the products it created."""
+    if valid.is_empty():
+        return {}
+    numbers = valid["row_number"]
+    changes = {
+        change.row_number: change
+        for change in ProductChange.objects.filter(
+            job_id=job.pk, row_number__gte=numbers.min(), row_number__lte=numbers.max()
+        )
+    }
+    eans = valid["ean"].to_list()
+    created = set(Product.objects.filter(ean__in=eans, created_by_job=job.pk).values_list("ean", flat=True))
+    outcomes = {}
+    for row in python_rows(valid):
+        number = row["row_number"]
+        if number > job.checkpoint_row and job.status == ImportStatus.CANCELLED:
+            continue
+        if number in changes:
+            change = changes[number]
+            fields = {
+                f: {"before": _shown(f, change.before[f]), "after": _shown(f, change.after[f])}
+                for f in _SHOWN_FIELDS
+                if _shown(f, change.before[f]) != _shown(f, change.after[f])
+            }
+            outcomes[number] = _item(row, "updated", fields)
+        elif row["ean"] in created:
+            created_fields = _created({**row, "supplier_code": job.supplier_code})
+            fields = {f: {"before": None, "after": _shown(f, v)} for f, v in created_fields.items()}
+            outcomes[number] = _item(row, "created", fields)
+        else:
+            outcomes[number] = _item(row, "unchanged", {})
+    return outcomes
+
+
+def _created(row: dict[str, Any]) -> dict[str, Any]:
+    return {f: row[f] for f in WRITTEN_FIELDS if row.get(f) not in (None, "", {})}
+
+
+def _item(row: dict[str, Any], action: str, fields: dict) -> dict[str, Any]:
+    return {"row_number": row["row_number"], "ean": row["ean"], "action": action, "fields": fields}
+
+
+def _shown(field: str, value: Any) -> Any:
+    """A field's value as the API shows it: prices as text with two decimals, as products do."""
+    if field == "price" and value is not None:
+        return f"{Decimal(str(value)):.2f}"
+    return value

@@ -1,0 +1,197 @@
+"""Undo an import: updated products get their values back, created ones are deleted.
+
+Except where a later import wrote the product since: ``Product.last_job`` names who wrote it
+last, so a product this job no longer owns is left as it is and listed in the job's logs.
+The revert runs in chunks like an import, each one transaction with its checkpoint and
+counters, conditional on the run's lease: a worker killed mid-revert loses nothing, and the
+sweeper's next run continues from the checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from catalog.models import Product, ProductChange
+from catalog.upsert import RECORDED_FIELDS
+
+from .choices import ImportStatus, LogLevel
+from .logs import write_logs
+from .models import ImportJob
+from .pipeline import milestone
+from .signals import import_job_reverted
+
+logger = logging.getLogger(__name__)
+
+REVERTIBLE = (ImportStatus.COMPLETED, ImportStatus.CANCELLED)
+CHANGED_SINCE = "not reverted: another import changed this product since"
+
+
+class RevertStopped(Exception):
+    """Another run took the revert over (this one's lease was swept as stale)."""
+
+
+def pending_reverts():
+    """Jobs whose revert was asked for and has not finished."""
+    return ImportJob.objects.filter(revert_requested_at__isnull=False, reverted_at__isnull=True)
+
+
+def run(job_id) -> None:
+    lease = _claim(job_id)
+    if lease is None:
+        return
+    try:
+        job = ImportJob.objects.get(pk=job_id)
+        _restore_updated(job, lease)
+        _delete_created(job, lease)
+        _finish(job, lease)
+    except RevertStopped:
+        logger.info("revert of %s was taken over by another run", job_id)
+    finally:
+        ImportJob.objects.filter(pk=job_id, lease_token=lease).update(lease_token=None)
+
+
+def _claim(job_id) -> uuid.UUID | None:
+    token, now = uuid.uuid4(), timezone.now()
+    stale = now - timedelta(seconds=settings.PIXEE_JOB_HEARTBEAT_TIMEOUT)
+    claimed = (
+        pending_reverts()
+        .filter(pk=job_id)
+        .filter(Q(lease_token__isnull=True) | Q(heartbeat_at__lt=stale))
+        .update(lease_token=token, heartbeat_at=now)
+    )
+    return token if claimed else None
+
+
+def _checkpoint(job: ImportJob, lease, **fields) -> None:
+    fields["heartbeat_at"] = timezone.now()
+    if not pending_reverts().filter(pk=job.pk, lease_token=lease).update(**fields):
+        raise RevertStopped()
+
+
+def _restore_updated(job: ImportJob, lease) -> None:
+    """Every ProductChange of the job, in chunks: the product gets its ``before`` back."""
+    after = ImportJob.objects.get(pk=job.pk).revert_checkpoint
+    size = settings.PIXEE_IMPORT_CHUNK_SIZE
+    while True:
+        changes = list(
+            ProductChange.objects.filter(job_id=job.pk, id__gt=after)
+            .order_by("id")[:size]
+            .values("id", "ean", "row_number", "previous_job", "before")
+        )
+        if not changes:
+            return
+        with transaction.atomic():
+            restored = _restore(job, changes)
+            skipped = [c for c in changes if c["ean"] not in restored]
+            write_logs(
+                job.pk,
+                [(c["row_number"], LogLevel.WARNING, "", CHANGED_SINCE, c["ean"]) for c in skipped],
+                timezone.now(),
+            )
+            after = changes[-1]["id"]
+            _checkpoint(
+                job,
+                lease,
+                revert_checkpoint=after,
+                products_restored=F("products_restored") + len(restored),
+                products_skipped=F("products_skipped") + len(skipped),
+            )
+
+
+def _restore(job: ImportJob, changes: list[dict]) -> set[str]:
+    """Put back each change's ``before`` where the job still owns the product; the EANs restored."""
+    if connection.vendor == "postgresql":
+        return _restore_set_based(job, changes)
+    return _restore_one_by_one(job, changes)
+
+
+def _restore_set_based(job: ImportJob, changes: list[dict]) -> set[str]:
+    """One UPDATE … FROM the change records, for the products the job still owns."""
+    casts = {"price": "numeric", "stock": "integer", "updated_at": "timestamptz"}
+    assignments = [
+        "attributes = c.before -> 'attributes'"
+        if field == "attributes"
+        else f"{field} = (c.before ->> '{field}')::{casts[field]}"
+        if field in casts
+        else f"{field} = c.before ->> '{field}'"
+        for field in RECORDED_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE catalog_product AS p SET {", ".join(assignments)}, last_job = c.previous_job
+                FROM catalog_productchange AS c
+                WHERE c.id = ANY(%s) AND p.ean = c.ean AND p.last_job = %s
+                RETURNING p.ean""",
+            [[c["id"] for c in changes], job.pk],
+        )
+        return {ean for (ean,) in cursor.fetchall()}
+
+
+def _restore_one_by_one(job: ImportJob, changes: list[dict]) -> set[str]:
+    """The portable path (the embedded SQLite): one UPDATE per product."""
+    restored = set()
+    for change in changes:
+        values = {field: _python_value(field, change["before"][field]) for field in RECORDED_FIELDS}
+        if Product.objects.filter(ean=change["ean"], last_job=job.pk).update(
+            **values, last_job=change["previous_job"]
+        ):
+            restored.add(change["ean"])
+    return restored
+
+
+def _python_value(field: str, value):
+    if field == "price" and value is not None:
+        return Decimal(str(value))
+    if field == "updated_at":
+        return parse_datetime(value)
+    return value
+
+
+def _delete_created(job: ImportJob, lease) -> None:
+    """The products the job created, in chunks of the catalog's ids: deleted if still its own."""
+    after = ImportJob.objects.get(pk=job.pk).revert_product_checkpoint
+    size = settings.PIXEE_IMPORT_CHUNK_SIZE
+    created = Product.objects.filter(created_by_job=job.pk)
+    while True:
+        chunk = list(created.filter(id__gt=after).order_by("id")[:size].values_list("id", "ean", "last_job"))
+        if not chunk:
+            return
+        with transaction.atomic():
+            own = [product_id for product_id, _, last_job in chunk if last_job == job.pk]
+            deleted = Product.objects.filter(id__in=own, last_job=job.pk).delete()[0]
+            skipped = [
+                (None, LogLevel.WARNING, "", CHANGED_SINCE, ean) for _, ean, last in chunk if last != job.pk
+            ]
+            write_logs(job.pk, skipped, timezone.now())
+            after = chunk[-1][0]
+            _checkpoint(
+                job,
+                lease,
+                revert_product_checkpoint=after,
+                products_deleted=F("products_deleted") + deleted,
+                products_skipped=F("products_skipped") + len(skipped),
+            )
+
+
+def _finish(job: ImportJob, lease) -> None:
+    with transaction.atomic():
+        _checkpoint(job, lease, reverted_at=timezone.now(), lease_token=None)
+        job.refresh_from_db()
+        milestone(
+            job.pk,
+            f"Import reverted: {job.products_restored} products restored, {job.products_deleted} deleted, "
+            f"{job.products_skipped} left as a later import changed them.",
+        )
+        job_id = job.pk
+        transaction.on_commit(
+            lambda: import_job_reverted.send_robust(sender=None, job_id=job_id), robust=True
+        )
