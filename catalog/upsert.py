@@ -224,6 +224,7 @@ class PostgresProductWriter:
     def classify(self, rows: pl.DataFrame, *, supplier_code: str) -> UpsertCounts:
         merged, current = self._merged("s")
         with transaction.atomic(), connection.cursor() as cursor:
+            _prefer_indexes(cursor)
             source = self._load(cursor, rows, supplier_code)
             cursor.execute(
                 f"""SELECT count(*) FILTER (WHERE p.id IS NULL),
@@ -244,6 +245,7 @@ class PostgresProductWriter:
         # and cannot deadlock.
         rows = rows.sort("ean")
         with transaction.atomic(), connection.cursor() as cursor:
+            _prefer_indexes(cursor)
             if not mostly_unchanged and not _any_known(cursor, rows["ean"]):
                 try:
                     with transaction.atomic():  # a savepoint: a concurrent job may create one first
@@ -333,6 +335,17 @@ def _with_supplier(rows: pl.DataFrame, supplier_code: str) -> pl.DataFrame:
     return rows.select(
         row_number.alias("row_number"), "ean", *PRODUCT_FIELDS, supplier_code=pl.lit(supplier_code, dtype=pl.Utf8)
     )
+
+
+def _prefer_indexes(cursor) -> None:
+    """Look products up by the EAN index for the rest of the transaction.
+
+    During a load the catalog's statistics lag far behind it (autovacuum analyses it now and
+    then): the planner, believing the table small, read all of it for every batch, which made
+    a million-row first load quadratic. A batch is always small beside the catalog, so an index
+    lookup per row is the right plan whatever the statistics say.
+    """
+    cursor.execute("SET LOCAL enable_seqscan = off")
 
 
 def _any_known(cursor, eans: pl.Series) -> bool:

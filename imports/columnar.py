@@ -107,7 +107,16 @@ class BatchValidator:
         frame = batch.frame
         targets = {column: self.mapper.field_for(column) for column in frame.columns}
         plain, normalised = self._plain_rows(frame, targets, len(batch))
-        plain = plain & ~pl.Series(_mask(len(batch), [*batch.errors, *batch.irregular]), dtype=pl.Boolean)
+        # A number read as text is a price or a stock as Python wrote it (29.99, 12); in any other
+        # field it means something else (an EAN that lost its zeros, say): RowValidator's case.
+        numeric_elsewhere = [
+            position
+            for column, positions in batch.numeric.items()
+            if targets.get(column) not in ("price", "stock", IGNORE)
+            for position in positions
+        ]
+        unusual = [*batch.errors, *batch.irregular, *numeric_elsewhere]
+        plain = plain & ~pl.Series(_mask(len(batch), unusual), dtype=pl.Boolean)
         numbers = pl.Series("row_number", batch.numbers, dtype=pl.Int64)
         valid = normalised.with_columns(numbers).select(_VALID_COLUMNS).filter(plain)
         logs: list[LogEntry] = []

@@ -9,6 +9,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import islice
 from typing import Any, BinaryIO, ClassVar
 
@@ -44,8 +45,10 @@ class RawBatch:
     """A run of consecutive records, as columns: what the columnar validation reads.
 
     ``frame`` holds one text column per file column, aligned with ``numbers``; a cell that is
-    not text (a JSON or Excel number, a nested value) or that cannot be stored is null there and
-    its row is listed in ``irregular``, so only the row-by-row validator judges it. ``raw_row``
+    not text (a nested value, a boolean) or that cannot be stored is null there and its row is
+    listed in ``irregular``, so only the row-by-row validator judges it. A number (JSON, Excel)
+    is there as Python writes it, its position listed in ``numeric`` under its column: only a
+    price or a stock may be read from that text. ``raw_row``
     gives any record back as the reader made it. ``errors`` are the records unusable on their own
     (position → message). ``fraction`` is how much of the file was read once this batch was.
     """
@@ -55,6 +58,7 @@ class RawBatch:
     raw_row: Callable[[int], RawRow]
     errors: dict[int, str] = field(default_factory=dict)
     irregular: set[int] = field(default_factory=set)
+    numeric: dict[str, list[int]] = field(default_factory=dict)
     fraction: float | None = None
 
     def __len__(self) -> int:
@@ -65,6 +69,7 @@ class RawBatch:
         """Columns from records read one by one (JSON, XML, XLSX, and CSV's general path)."""
         columns: dict[str, list[Any]] = {}
         irregular: set[int] = set()
+        numeric: dict[str, list[int]] = {}
         errors: dict[int, str] = {}
         for position, row in enumerate(rows):
             if row.error is not None:
@@ -78,6 +83,9 @@ class RawBatch:
                         irregular.add(position)  # a surrogate cannot even enter a column
                     else:
                         cells[position] = value
+                elif type(value) in (int, float, Decimal):
+                    cells[position] = str(value)
+                    numeric.setdefault(column, []).append(position)
                 elif value is not None:
                     irregular.add(position)
         frame = pl.DataFrame({name: pl.Series(name, cells, dtype=pl.Utf8) for name, cells in columns.items()})
@@ -87,6 +95,7 @@ class RawBatch:
             raw_row=rows.__getitem__,
             errors=errors,
             irregular=irregular,
+            numeric=numeric,
             fraction=fraction,
         )
 
