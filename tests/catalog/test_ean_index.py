@@ -32,7 +32,8 @@ def test_ean_has_exactly_one_index(db):
         )
         assert [name for (name,) in cursor.fetchall()] == ["catalog_product_ean_key"]
         cursor.execute(
-            "SELECT count(*) FROM pg_indexes WHERE tablename = 'catalog_product' AND indexdef LIKE '%pattern_ops%'"
+            "SELECT count(*) FROM pg_indexes "
+            "WHERE tablename = 'catalog_product' AND indexdef LIKE '%pattern_ops%'"
         )
         assert cursor.fetchone()[0] == 0
 
