@@ -144,7 +144,7 @@ PIXEE_WEBHOOK_RETRY_DELAYS = [
 # Rows per chunk: the unit of staging, upserting, checkpointing, pausing and cancelling. Measured
 # with make bench: 10 000 is ~5% faster than 5 000 for ~10 MB more worker memory; 20 000 gains
 # nothing more and costs 20 MB more.
-PIXEE_IMPORT_CHUNK_SIZE = env.int("PIXEE_IMPORT_CHUNK_SIZE", default=50_000)
+PIXEE_IMPORT_CHUNK_SIZE = env.int("PIXEE_IMPORT_CHUNK_SIZE", default=20_000)
 # A worker whose heartbeat is older than this is presumed dead; its job is re-enqueued.
 PIXEE_JOB_HEARTBEAT_TIMEOUT = env.int("PIXEE_JOB_HEARTBEAT_TIMEOUT", default=120)
 PIXEE_JOB_MAX_ATTEMPTS = env.int("PIXEE_JOB_MAX_ATTEMPTS", default=5)
