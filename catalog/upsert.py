@@ -213,8 +213,8 @@ class PostgresProductWriter:
         """COPY ``rows`` into a temporary table dropped at commit; returns its name."""
         cursor.execute(
             """CREATE TEMP TABLE import_rows (
-                   row_number integer, ean varchar(13) COLLATE "C", name text, price numeric(12, 2), brand text,
-                   category text, description text, stock integer, image_url text, sku text,
+                   row_number integer, ean varchar(13) COLLATE "C", name text, price numeric(12, 2),
+                   brand text, category text, description text, stock integer, image_url text, sku text,
                    attributes jsonb, supplier_code text
                ) ON COMMIT DROP"""
         )
@@ -253,7 +253,9 @@ class PostgresProductWriter:
                     return UpsertCounts(created=rows.height)
                 except IntegrityError:
                     pass  # one of the EANs appeared meanwhile: the upsert below sorts it out
-            return self._upsert_from(self._load(cursor, rows, supplier_code), cursor, job_id, mostly_unchanged)
+            return self._upsert_from(
+                self._load(cursor, rows, supplier_code), cursor, job_id, mostly_unchanged
+            )
 
     def _upsert_from(self, source: str, cursor, job_id, mostly_unchanged: bool) -> UpsertCounts:
         merged, current = self._merged("EXCLUDED")
@@ -333,7 +335,10 @@ class PostgresProductWriter:
 def _with_supplier(rows: pl.DataFrame, supplier_code: str) -> pl.DataFrame:
     row_number = pl.col("row_number") if "row_number" in rows.columns else pl.lit(None, dtype=pl.Int64)
     return rows.select(
-        row_number.alias("row_number"), "ean", *PRODUCT_FIELDS, supplier_code=pl.lit(supplier_code, dtype=pl.Utf8)
+        row_number.alias("row_number"),
+        "ean",
+        *PRODUCT_FIELDS,
+        supplier_code=pl.lit(supplier_code, dtype=pl.Utf8),
     )
 
 

@@ -13,18 +13,20 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
+from catalog.models import Product, ProductChange
 from pixee.adminsite import ServiceAddModelAdmin, json_block
 from pixee.errors import Conflict, PayloadTooLarge
 
-from . import selectors, services, state
+from . import changes, revert, selectors, services, state
 from .api.serializers import ImportJobSerializer
-from .choices import LogLevel
+from .choices import ImportStatus, LogLevel
 from .formats import supported_types
 from .mapping import MappingError, validate_explicit_mapping
 from .models import ImportJob
@@ -40,6 +42,17 @@ ACTIONS = {
 }
 PREVIEW_ROWS = 10
 LOGS_PER_PAGE = 50
+CHANGES_PER_PAGE = 50
+# How the changes' filter names each action, for a dry run (True) and for a job that wrote.
+CHANGE_LABELS = {
+    True: {
+        "created": "Will create",
+        "updated": "Will update",
+        "unchanged": "Unchanged",
+        "failed": "Will fail",
+    },
+    False: {"created": "Created", "updated": "Updated", "unchanged": "Unchanged", "failed": "Failed"},
+}
 
 
 class ImportJobUploadForm(forms.Form):
@@ -265,8 +278,18 @@ class ImportJobAdmin(ServiceAddModelAdmin):
         level = request.GET.get("log_level")
         level = level if level in LogLevel.values else ""
         logs = Paginator(selectors.import_log_list(job=job, level=level or None), LOGS_PER_PAGE)
+        changes_action, job_changes, changes_unavailable = self._changes(request, job)
         return {
             "job": job,
+            "changes": job_changes,
+            "changes_action": changes_action,
+            "change_actions": [
+                (a, CHANGE_LABELS[job.status == ImportStatus.READY][a]) for a in changes.ACTIONS
+            ],
+            "changes_unavailable": changes_unavailable,
+            "revertible": self.has_control_permission(request)
+            and job.status in revert.REVERTIBLE
+            and job.revert_requested_at is None,
             "running": job.status in state.RUNNING,
             "actions": state.allowed_actions(job.status) if self.has_control_permission(request) else [],
             "preview": preview,
@@ -279,6 +302,50 @@ class ImportJobAdmin(ServiceAddModelAdmin):
             "errors_csv_url": f"/api/v1/imports/jobs/{job.pk}/errors.csv",
         }
 
+    def _changes(self, request, job: ImportJob) -> tuple[str, dict | None, str]:
+        """(action filter, one page of the job's changes, why there are none to show)."""
+        if job.status not in (ImportStatus.READY, ImportStatus.COMPLETED, ImportStatus.CANCELLED):
+            return "", None, ""
+        action = request.GET.get("changes_action")
+        action = action if action in changes.ACTIONS else ""
+        try:
+            page = max(int(request.GET.get("changes_page", 1)), 1)
+        except ValueError:
+            page = 1
+        try:
+            found = changes.import_job_changes(
+                job=job, action=action or None, skip=(page - 1) * CHANGES_PER_PAGE, limit=CHANGES_PER_PAGE
+            )
+        except Conflict as exc:
+            return action, None, str(exc)
+        except OSError:
+            return action, None, "The stored file cannot be read."
+        return action, found, ""
+
+    def revert_view(self, request, object_id):
+        """GET: what reverting will do, and a button; POST: revert (in the background)."""
+        job = self._job_or_404(request, object_id)
+        if not self.has_control_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                services.import_job_revert(job=job)
+            except Conflict as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.log_change(request, job, [{"changed": {"fields": ["reverted_at"]}}])
+                self.message_user(request, "Revert started: the counters below follow it.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:imports_importjob_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "job": job,
+            "title": f"Revert “{job.file_name}”?",
+            "to_restore": ProductChange.objects.filter(job_id=job.pk).count(),
+            "to_delete": Product.objects.filter(created_by_job=job.pk).count(),
+        }
+        return TemplateResponse(request, "admin/imports/importjob/revert_confirmation.html", context)
+
     # --- extra views -----------------------------------------------------------------------------
 
     def get_urls(self):
@@ -286,6 +353,7 @@ class ImportJobAdmin(ServiceAddModelAdmin):
         wrap = self.admin_site.admin_view
         urls = [
             path("<uuid:object_id>/status/", wrap(self.status_view), name="{}_{}_status".format(*info)),
+            path("<uuid:object_id>/revert/", wrap(self.revert_view), name="{}_{}_revert".format(*info)),
             *(
                 path(
                     f"<uuid:object_id>/{action}/",
@@ -351,7 +419,7 @@ def _preview_table(preview: dict | None) -> tuple[list[str], list[list[str]]]:
     """The preview as a table: the product fields any row fills (in catalog order), then the cells."""
     if not preview:
         return [], []
-    present = {key for row in preview["preview"] for key in row}
+    present = {key for row in preview["preview"] for key, value in row.items() if value is not None}
     columns = [f for f in selectors.PREVIEW_FIELDS if f in present]
     rows = [[_cell(row.get(column)) for column in columns] for row in preview["preview"]]
     return columns, rows

@@ -49,27 +49,13 @@ def import_job_preview(*, job: ImportJob, limit: int) -> dict[str, Any]:
         try:
             for raw in islice(reader.rows(), limit):
                 result = validator.validate(raw)
-                preview.append(_preview_row(raw.values, validator, result.staged))
-                errors.extend(
+                row_errors = [
                     {"row_number": raw.number, "field": e.field, "message": e.message, "value": e.value}
                     for e in result.errors
-                )
+                ]
+                values = {f: result.parsed.get(f) for f in PREVIEW_FIELDS}
+                preview.append({"row_number": raw.number, **values, "errors": row_errors})
+                errors.extend(row_errors)
         except FormatError as exc:
             errors.append({"row_number": None, "field": "", "message": str(exc), "value": ""})
     return {"total_rows": job.total_rows, "preview": preview, "validation_errors": errors}
-
-
-def _preview_row(
-    values: dict[str, Any], validator: RowValidator, staged: dict[str, Any] | None
-) -> dict[str, Any]:
-    if staged is not None:
-        return {f: staged[f] for f in PREVIEW_FIELDS if staged.get(f) is not None}
-    # An invalid row still shows where its cells would go, as the file wrote them.
-    row: dict[str, Any] = {}
-    for column, value in values.items():
-        target = validator.mapper.field_for(column)
-        if target:
-            row[target] = value
-        elif target is None and value not in (None, ""):
-            row.setdefault("attributes", {})[column] = value
-    return row

@@ -46,6 +46,8 @@ class FieldIssue:
 class RowResult:
     number: int
     staged: dict[str, Any] | None = None
+    # The row's values as read, valid or not: an invalid field is None (the preview shows them).
+    parsed: dict[str, Any] = field(default_factory=dict)
     errors: list[FieldIssue] = field(default_factory=list)
     warnings: list[FieldIssue] = field(default_factory=list)
 
@@ -254,6 +256,7 @@ class RowValidator:
                 self._text_field(name, value, staged, result)
         self._value_field("price", fields.get("price"), staged, result)
         self._value_field("stock", fields.get("stock"), staged, result)
+        result.parsed = {**staged, **{issue.field: None for issue in result.errors}}
         if result.ok:
             result.staged = staged
         return result

@@ -4,11 +4,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from imports import services
+from catalog.models import Product
+from imports import revert, services
 from imports.choices import ImportStatus, LogLevel
 from imports.models import ImportJob, ImportLog
+from tests.imports.helpers import run_import
 
-from ..factories import UserFactory, ean13
+from ..factories import ProductFactory, UserFactory, ean13
 
 CSV = (
     "EAN,Titre,Prix HT,Marque\n"
@@ -299,3 +301,26 @@ def test_status_endpoint_is_for_staff_only(client):
     assert client.get(url).status_code == 302
     client.force_login(UserFactory(is_staff=True))  # staff, but no permission on jobs
     assert client.get(url).status_code == 403
+
+
+def test_a_completed_job_shows_what_changed_and_reverts_after_a_confirmation(admin_client):
+    ProductFactory(ean=ean13(1), name="Old name")
+    job = run_import(f"ean;name\n{ean13(1)};New name\n{ean13(2)};Created\n")
+    html = admin_client.get(change_url(job)).content.decode()
+    assert "What changed" in html
+    assert "<del>Old name</del> → <ins>New name</ins>" in html
+    assert "Revert this import" in html
+
+    revert_url = reverse("admin:imports_importjob_revert", args=[job.pk])
+    confirmation = admin_client.get(revert_url).content.decode()
+    assert "<strong>1</strong> product it updated" in confirmation
+    assert "<strong>1</strong> product it created" in confirmation
+    assert Product.objects.get(ean=ean13(1)).name == "New name"  # nothing happens on GET
+
+    response = admin_client.post(revert_url)
+    assert response.status_code == 302
+    revert.run(job.pk)
+    assert Product.objects.get(ean=ean13(1)).name == "Old name"
+    assert not Product.objects.filter(ean=ean13(2)).exists()
+    html = admin_client.get(change_url(job)).content.decode()
+    assert "Reverted on" in html and "Revert this import" not in html

@@ -79,7 +79,7 @@ def test_job_detail_shows_every_spec_field_after_the_run(api, django_capture_on_
     assert spec_fields | contract_fields <= set(body)
     assert body["status"] == "completed"
     assert (body["total_rows"], body["successful_rows"], body["failed_rows"]) == (2, 1, 1)
-    assert body["error_summary"] == "1 row failed EAN validation"
+    assert body["error_summary"] == "1 row failed: 1 EAN format invalid"
     assert body["file_size"] == len(CSV.encode())
     assert body["progress"] == 100
 

@@ -88,7 +88,12 @@ def test_dry_run_shows_what_confirming_does_and_revert_restores_the_catalog(api,
 
     services.import_job_confirm(job=ImportJob.objects.get(pk=job_id))
     job = services.import_job_run(job_id=job_id)
-    assert (job.products_created, job.products_updated, job.products_unchanged, job.failed_rows) == (2, 2, 1, 1)
+    assert (job.products_created, job.products_updated, job.products_unchanged, job.failed_rows) == (
+        2,
+        2,
+        1,
+        1,
+    )
     done = _changes(api, job_id)
     assert [(c["row_number"], c["action"], c["fields"]) for c in done] == [
         (c["row_number"], c["action"], c["fields"]) for c in planned

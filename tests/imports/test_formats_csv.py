@@ -185,7 +185,7 @@ def test_real_csv_mapped_to_a_non_ean_column_fails_every_row_clearly():
     errors = ImportLog.objects.filter(job=job, level="error").order_by("row_number")
     assert {(e.field, e.message) for e in errors} == {("ean", "EAN format invalid (expected 13 digits)")}
     assert errors[0].row_number == 2 and errors[0].value == "24-MB01"
-    assert job.error_summary == f"{job.failed_rows} rows failed EAN validation"
+    assert job.error_summary == f"{job.failed_rows} rows failed: {job.failed_rows} EAN format invalid"
 
 
 @pytest.mark.django_db

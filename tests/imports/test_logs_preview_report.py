@@ -95,21 +95,33 @@ def test_preview_works_before_the_analysis(api):
     ).json()["id"]
     body = api.get(f"/api/v1/imports/jobs/{job_id}/preview?limit=2").json()
     assert body["total_rows"] is None
+    absent = dict.fromkeys(("brand", "category", "description", "stock", "image_url", "sku"))
+    bad_ean = {
+        "row_number": 3,
+        "field": "ean",
+        "message": "EAN format invalid (expected 13 digits)",
+        "value": "bad",
+    }
     assert body["preview"][0] == {
+        "row_number": 2,
         "ean": ean13(1),
         "name": "Produit exemple",
         "price": 29.99,
+        **absent,
         "attributes": {"Couleur": "rouge"},
+        "errors": [],
     }
-    assert body["preview"][1] == {"ean": "bad", "name": "X", "price": "1"}
-    assert body["validation_errors"] == [
-        {
-            "row_number": 3,
-            "field": "ean",
-            "message": "EAN format invalid (expected 13 digits)",
-            "value": "bad",
-        }
-    ]
+    # Parsed values only: the invalid EAN is null, the valid price is read; the row's errors.
+    assert body["preview"][1] == {
+        "row_number": 3,
+        "ean": None,
+        "name": "X",
+        "price": 1.0,
+        **absent,
+        "attributes": None,
+        "errors": [bad_ean],
+    }
+    assert body["validation_errors"] == [bad_ean]
     assert len(api.get(f"/api/v1/imports/jobs/{job_id}/preview").json()["preview"]) == 3
     assert api.get(f"/api/v1/imports/jobs/{job_id}/preview?limit=101").status_code == 400
 

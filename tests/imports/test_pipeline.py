@@ -59,7 +59,25 @@ def test_bad_rows_are_logged_and_skipped_not_fatal():
         (6, "price", "price unreadable (expected a number such as 29.99 or 29,99)", "abc"),
         (7, "price", "price must not be negative", "-1"),
     ]
-    assert job.error_summary == "3 rows failed EAN validation, 2 rows failed price validation"
+    assert job.error_summary == (
+        "5 rows failed: 1 EAN check digit invalid, 1 EAN format invalid, 1 EAN missing, "
+        "1 price must not be negative, 1 price unreadable"
+    )
+
+
+def test_error_summary_counts_rows_then_causes():
+    bad_check = f"{ean13(9)[:-1]}{(int(ean13(9)[-1]) + 1) % 10}"
+    job = run_import(
+        "ean,name,price\n"
+        f"{bad_check},Both wrong,abc\n"
+        f"{ean13(1)[:-1]}{(int(ean13(1)[-1]) + 1) % 10},Check digit,1.00\n"
+        f"{ean13(2)},Price,abc\n"
+        f"{ean13(3)},Fine,1.00\n"
+    )
+    assert job.failed_rows == 3
+    assert (
+        job.error_summary == "3 rows failed: 2 EAN check digit invalid, 2 price unreadable (1 row had both)"
+    )
 
 
 def test_duplicate_ean_first_occurrence_wins():

@@ -27,7 +27,7 @@ def test_uploaded_csv_is_imported_by_the_worker(api, celery_worker_process):
     assert body["status"] == "completed", body["error_summary"]
     assert (body["total_rows"], body["successful_rows"], body["failed_rows"]) == (51, 50, 1)
     assert (body["products_created"], body["products_updated"]) == (50, 0)
-    assert body["error_summary"] == "1 row failed EAN validation"
+    assert body["error_summary"] == "1 row failed: 1 EAN format invalid"
     assert Product.objects.filter(supplier_code="SUPPLIER_A").count() == 50
 
     # The same file again: everything unchanged.
