@@ -104,6 +104,7 @@ def _failed(job: ImportJob, first: int, last: int) -> dict[int, str | None]:
     ).values_list("row_number", "field", "value")
     failed: dict[int, str | None] = {}
     for number, field, value in logs:
+        assert number is not None  # row errors only, by the filter above
         failed.setdefault(number, None)
         if field == "ean" and value.isdigit() and len(value) == 13:
             failed[number] = value  # a repeated EAN: the value is the EAN itself

@@ -47,8 +47,8 @@ _VALID_COLUMNS = [pl.col(name).cast(dtype) for name, dtype in VALID_SCHEMA.items
 DUPLICATE_EAN = "duplicate EAN in file (first seen at row {first})"
 NAME_REQUIRED = "name missing (required to create a new product)"
 
-# (row_number, level, field, message, value): one log line about one row.
-LogEntry = tuple[int, str, str, str, str]
+# (row_number, level, field, message, value): one log line about one row (or none: a product).
+LogEntry = tuple[int | None, str, str, str, str]
 
 _WHITESPACE_CLASS = "".join(f"\\x{{{ord(c):x}}}" for c in PYTHON_WHITESPACE)
 # RowValidator's `(?i)^https?://\S+$`, in ASCII letters (Python's case folding also matches the
@@ -90,7 +90,7 @@ class CheckedBatch:
         valid = self.valid.filter(pl.col("row_number") > number)
         return CheckedBatch(
             valid=valid,
-            logs=[entry for entry in self.logs if entry[0] > number],
+            logs=[entry for entry in self.logs if (entry[0] or 0) > number],
             numbers=[n for n in self.numbers if n > number],
             fraction=self.fraction,
         )
@@ -307,7 +307,7 @@ class FileChecks:
             for number in new["row_number"]:
                 logs.append((number, LogLevel.ERROR, "name", NAME_REQUIRED, ""))
             valid = valid.filter(~pl.col("row_number").is_in(new["row_number"].implode()))
-        logs.sort(key=lambda entry: entry[0])
+        logs.sort(key=lambda entry: entry[0] or 0)
         return CheckedBatch(valid=valid, logs=logs, numbers=checked.numbers, fraction=checked.fraction)
 
     def _earlier_first_rows(self, keys: pl.Series) -> pl.Series:

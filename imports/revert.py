@@ -13,6 +13,7 @@ import logging
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -82,7 +83,7 @@ def _restore_updated(job: ImportJob, lease) -> None:
     after = ImportJob.objects.get(pk=job.pk).revert_checkpoint
     size = settings.PIXEE_IMPORT_CHUNK_SIZE
     while True:
-        changes = list(
+        changes: list[Any] = list(
             ProductChange.objects.filter(job_id=job.pk, id__gt=after)
             .order_by("id")[:size]
             .values("id", "ean", "row_number", "previous_job", "before")
@@ -107,7 +108,7 @@ def _restore_updated(job: ImportJob, lease) -> None:
             )
 
 
-def _restore(job: ImportJob, changes: list[dict]) -> set[str]:
+def _restore(job: ImportJob, changes: list[Any]) -> set[str]:
     """Put back each change's ``before`` where the job still owns the product; the EANs restored."""
     if connection.vendor == "postgresql":
         return _restore_set_based(job, changes)

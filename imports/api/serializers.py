@@ -153,4 +153,4 @@ class ChangeSerializer(serializers.Serializer):
     row_number = serializers.IntegerField()
     ean = serializers.CharField(allow_null=True)
     action = serializers.ChoiceField(choices=[(a, a) for a in ("created", "updated", "unchanged", "failed")])
-    fields = serializers.DictField(child=FieldChangeSerializer())
+    fields = serializers.DictField(child=FieldChangeSerializer())  # type: ignore[assignment]

@@ -34,6 +34,8 @@ ENDPOINTS = [
     ("POST", J + "/resume", None),
     ("POST", J + "/confirm", None),
     ("POST", J + "/cancel", None),
+    ("GET", J + "/changes", None),
+    ("POST", J + "/revert", None),
     ("GET", A, None),
     ("PATCH", A, {"name": "Renamed", "is_active": False}),
     ("POST", A + "/run", {}),
