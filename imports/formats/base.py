@@ -22,6 +22,9 @@ from pixee.text import unstorable
 MAX_FIELD_CHARS = 100_000
 MAX_COLUMNS = 1_000
 MAX_NESTING = 64
+# A CSV line (a physical line: a quoted cell may span several); read no further than this, so a
+# file of one endless line cannot fill the memory before any other limit applies.
+MAX_LINE_CHARS = 2_000_000
 
 
 class FormatError(Exception):

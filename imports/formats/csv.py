@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from itertools import islice
 
@@ -14,6 +15,7 @@ from pixee.text import PYTHON_WHITESPACE
 
 from .base import (
     MAX_FIELD_CHARS,
+    MAX_LINE_CHARS,
     FormatError,
     RawBatch,
     RawRow,
@@ -26,6 +28,7 @@ from .base import (
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_LINES = 50
+SAMPLE_CHARS = 65_536
 _VALIDATE_BLOCK = 1 << 20
 
 # csv's limit is process-wide; ours is the contract's "fields too long" safety limit.
@@ -62,6 +65,14 @@ class CsvReader(RowReader):
                 self._check_text(text)
                 if not text.strip():
                     continue  # a blank record
+                if self._mixed and (escaped := _ESCAPED_BYTE.search(text)):
+                    byte = ord(escaped.group()) - 0xDC00
+                    yield RawRow(
+                        self._number,
+                        error=f"the row holds the byte 0x{byte:02X}, which is not UTF-8 text "
+                        "(the rest of the file is UTF-8): the row was left out rather than stored garbled",
+                    )
+                    continue
                 if len(record) > width and any(cell.strip() for cell in record[width:]):
                     yield RawRow(
                         self._number,
@@ -106,6 +117,15 @@ class CsvReader(RowReader):
             return self.fileobj
         return Utf8Stream(self.fileobj, "utf-16" if self.encoding == "utf-16" else self.encoding)
 
+    def _bounded_lines(self) -> Iterator[str]:
+        """The text's lines for csv, none longer than MAX_LINE_CHARS (checked while reading)."""
+        number = 0
+        while line := self._text.readline(MAX_LINE_CHARS + 1):
+            number += 1
+            if len(line) > MAX_LINE_CHARS:
+                raise _line_too_long(number)
+            yield line
+
     def _has_no_quotes_nul_or_bare_cr(self) -> bool:
         stream = self._utf8_stream()
         carriage_return_pending = False
@@ -128,18 +148,17 @@ class CsvReader(RowReader):
         """The file's lines (line ends removed) after the header's line, streamed by blocks."""
         stream = io.BufferedReader(self._utf8_stream(), _VALIDATE_BLOCK)  # type: ignore[arg-type]
         for _ in range(self._number):
-            stream.readline()
+            stream.readline(MAX_LINE_CHARS + 1)
         rest = b""
         self._bytes_read = 0
         while block := stream.read(_VALIDATE_BLOCK):
             self._bytes_read = self.fileobj.tell()
             block = rest + block
             end = block.rfind(b"\n")
-            if end < 0:
-                rest = block
-                continue
-            rest = block[end + 1 :]
-            yield from block[:end].split(b"\n")
+            lines, rest = (block[:end].split(b"\n"), block[end + 1 :]) if end >= 0 else ([], block)
+            yield from lines
+            if len(rest) > MAX_LINE_CHARS:  # bytes: at least as many as characters
+                raise _line_too_long()
         if rest:
             yield rest
 
@@ -148,7 +167,10 @@ class CsvReader(RowReader):
         delimiter = self.delimiter
         lines = pl.Series("line", chunk, dtype=pl.Binary).cast(pl.Utf8).str.strip_suffix("\r")
         del chunk
-        if (longest := lines.str.len_chars().max()) is not None and longest > MAX_FIELD_CHARS:  # type: ignore[operator]
+        longest = lines.str.len_chars().max() or 0
+        if longest > MAX_LINE_CHARS:  # type: ignore[operator]
+            raise _line_too_long()
+        if longest > MAX_FIELD_CHARS:  # type: ignore[operator]
             self._check_field_lengths(lines, first_number)
         fields = lines.str.split(delimiter)
         counts = fields.list.len()
@@ -196,11 +218,17 @@ class CsvReader(RowReader):
         if hasattr(self, "_records"):
             return
         head = self.read_head(65536)
+        self._mixed = False  # UTF-8 with a few bytes that are not (set by the detection)
         self.encoding = self._detect_encoding(head)
-        self._splits_on_delimiters = self._has_no_quotes_nul_or_bare_cr()
-        self._text = io.TextIOWrapper(self.fileobj, encoding=self.encoding, newline="")
+        self._splits_on_delimiters = not self._mixed and self._has_no_quotes_nul_or_bare_cr()
+        self._text = io.TextIOWrapper(
+            self.fileobj,
+            encoding=self.encoding,
+            errors="surrogateescape" if self._mixed else "strict",
+            newline="",
+        )
         self.delimiter = self._detect_delimiter()
-        self._reader = csv.reader(self._text, delimiter=self.delimiter, strict=True)
+        self._reader = csv.reader(self._bounded_lines(), delimiter=self.delimiter, strict=True)
         self._records = iter(self._reader)
         self._number = 0
         self._header = self._read_header()
@@ -216,10 +244,28 @@ class CsvReader(RowReader):
         if len(head) >= 4 and head[0::2].count(0) > len(head) // 4:
             return "utf-16-be"
         # A file can be ASCII for megabytes and Latin-1 after: check the whole file once.
-        for encoding in ("utf-8", "cp1252"):
-            if self._decodes_as(encoding):
-                return encoding
-        return "latin-1"
+        if self._decodes_as("utf-8"):
+            return "utf-8"
+        if self._mostly_utf8():
+            # Mostly UTF-8 with some bytes that are not (a file pasted together from two sources):
+            # read as UTF-8, and the rows holding such bytes fail, each naming its byte, rather
+            # than the whole file being read as Latin-1 and its UTF-8 accents stored garbled.
+            self._mixed = True
+            return "utf-8"
+        return "cp1252" if self._decodes_as("cp1252") else "latin-1"
+
+    def _mostly_utf8(self) -> bool:
+        """More valid UTF-8 multi-byte characters than bytes that are not valid UTF-8."""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        valid = invalid = 0
+        try:
+            while block := self.fileobj.read(_VALIDATE_BLOCK):
+                text = decoder.decode(block)
+                invalid += len(_ESCAPED_BYTE.findall(text))
+                valid += len(_NON_ASCII.findall(text))
+        finally:
+            self.fileobj.seek(0)
+        return valid > invalid
 
     def _decodes_as(self, encoding: str) -> bool:
         decoder = codecs.getincrementaldecoder(encoding)()
@@ -235,12 +281,16 @@ class CsvReader(RowReader):
 
     def _detect_delimiter(self) -> str:
         sample_lines = []
+        budget = SAMPLE_CHARS  # a huge first line is sampled in part, not parsed whole four times
         try:
             for _ in range(SAMPLE_LINES):
-                line = self._text.readline()
+                line = self._text.readline(budget)
                 if not line:
                     break
                 sample_lines.append(line)
+                budget -= len(line)
+                if budget <= 0:
+                    break
         except UnicodeDecodeError as exc:
             # Only a byte order mark or a NUL pattern chose this encoding, and the text breaks it.
             raise self._decode_error(exc) from None
@@ -275,6 +325,11 @@ class CsvReader(RowReader):
                 self._number += 1
                 self._check_text("".join(record))
                 if any(cell.strip() for cell in record):
+                    if self._mixed and (escaped := _ESCAPED_BYTE.search("".join(record))):
+                        raise FormatError(
+                            f"The header holds the byte 0x{ord(escaped.group()) - 0xDC00:02X}, which is not "
+                            "UTF-8 text while the rest of the file is: save the file as UTF-8."
+                        )
                     return clean_header(record)
         except csv.Error as exc:
             raise self._format_error(exc) from None
@@ -303,6 +358,19 @@ class CsvReader(RowReader):
         if "unexpected end of data" in text:
             return FormatError(f"A quoted field is never closed: the file ends inside quotes (line {line}).")
         return FormatError(f"The CSV is malformed at line {line}: {text}.")
+
+
+def _line_too_long(number: int | None = None) -> FormatError:
+    where = f"Line {number}" if number else "A line"
+    return FormatError(
+        f"{where} is longer than {MAX_LINE_CHARS:,} characters: "
+        "no supplier file has such lines (is the delimiter or the file type right?)."
+    )
+
+
+# A byte that is not valid UTF-8, as the "surrogateescape" error handler decodes it.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
 
 
 def _looks_utf16(head: bytes) -> bool:
