@@ -103,9 +103,13 @@ class BatchValidator:
         self.mapper = mapper
         self.row_validator = RowValidator(mapper)
 
+    def map_columns(self, batch: RawBatch) -> dict[str, str | None]:
+        """Each of the batch's columns → its product field (None: attributes, "": ignored)."""
+        return {column: self.mapper.field_for(column) for column in batch.frame.columns}
+
     def check(self, batch: RawBatch) -> CheckedBatch:
         frame = batch.frame
-        targets = {column: self.mapper.field_for(column) for column in frame.columns}
+        targets = self.map_columns(batch)
         plain, normalised = self._plain_rows(frame, targets, len(batch))
         # A number read as text is a price or a stock as Python wrote it (29.99, 12); in any other
         # field it means something else (an EAN that lost its zeros, say): RowValidator's case.

@@ -185,11 +185,17 @@ def _open_batches(job: ImportJob, *, save_mapping: bool = False, after: int = 0)
         if save_mapping:
             ImportJob.objects.filter(pk=job.pk).update(mapping=mapping)
         validator = BatchValidator(mapper)
-        yield (
-            validator.check(batch)
-            for batch in reader.batches(settings.PIXEE_IMPORT_CHUNK_SIZE)
-            if batch.numbers[-1] > after  # a batch already written is not validated again
-        )
+        yield _checked_batches(reader, validator, after)
+
+
+def _checked_batches(reader, validator: BatchValidator, after: int) -> Iterator[CheckedBatch]:
+    for batch in reader.batches(settings.PIXEE_IMPORT_CHUNK_SIZE):
+        if batch.numbers[-1] <= after:
+            # Written already: not validated again, but its columns are mapped in the order the
+            # analysis met them (a JSON record may bring a column that a synonym then takes).
+            validator.map_columns(batch)
+            continue
+        yield validator.check(batch)
 
 
 def known_eans(eans: list[str]) -> set[str]:
