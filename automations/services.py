@@ -452,6 +452,16 @@ def automation_source_test(*, config: SourceConfig) -> SourceTestResult:
         return SourceTestResult(ok=False, error=str(exc))
 
 
+def automation_source_values_test(*, file_source: dict[str, Any]) -> SourceTestResult:
+    """Test a ``file_source`` as the API or the admin form gives it, before it is saved."""
+    try:
+        cleaned = clean_config(file_source)
+    except SourceConfigError as exc:
+        return SourceTestResult(ok=False, error=str(exc))
+    values = {k: v for k, v in cleaned.items() if k in CONFIG_FIELDS and v is not None}
+    return automation_source_test(config=SourceConfig(**values))
+
+
 def automation_test(*, automation: Automation) -> SourceTestResult:
     """Test a saved automation's file source (``POST /imports/automations/{id}/test``)."""
     try:

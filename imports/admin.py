@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,6 +15,7 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
@@ -24,7 +26,7 @@ from pixee.errors import Conflict, PayloadTooLarge
 
 from . import selectors, services, state
 from .api.serializers import ImportJobSerializer
-from .choices import LogLevel
+from .choices import ImportStatus, LogLevel
 from .formats import supported_types
 from .mapping import MappingError, validate_explicit_mapping
 from .models import ImportJob
@@ -39,7 +41,16 @@ ACTIONS = {
     ),
 }
 PREVIEW_ROWS = 10
+# Where errors.csv lists every rejected row: the analysis has read the whole file.
+ERROR_REPORT_STATUSES = (ImportStatus.READY, ImportStatus.COMPLETED, ImportStatus.FAILED)
 LOGS_PER_PAGE = 50
+
+
+class OptionalJSONField(forms.JSONField):
+    """A JSON field whose empty value shows as an empty box, not the text ``null``."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
 
 
 class ImportJobUploadForm(forms.Form):
@@ -58,7 +69,7 @@ class ImportJobUploadForm(forms.Form):
         initial=True,
         help_text="Analyse and preview the file first; nothing is written until you press Confirm.",
     )
-    mapping = forms.JSONField(
+    mapping = OptionalJSONField(
         required=False,
         widget=forms.Textarea(
             attrs={"rows": 4, "cols": 60, "placeholder": '{"EAN": "ean", "Prix HT": "price"}'}
@@ -77,6 +88,16 @@ class ImportJobUploadForm(forms.Form):
             return validate_explicit_mapping(self.cleaned_data["mapping"] or {})
         except MappingError as exc:
             raise forms.ValidationError(str(exc)) from None
+
+
+def _timestamp(field: str, description: str):
+    """A read-only admin field showing ``field`` to the second, with its time zone."""
+
+    @admin.display(description=description)
+    def show(model_admin, job: ImportJob):
+        return _moment(getattr(job, field))
+
+    return show
 
 
 @admin.register(ImportJob)
@@ -115,12 +136,12 @@ class ImportJobAdmin(ServiceAddModelAdmin):
                     "dry_run",
                     "max_errors",
                     "webhook_url",
-                    "created_by",
+                    "origin",
                 )
             },
         ),
         ("Mapping", {"fields": ("requested_mapping_json", "mapping_json")}),
-        ("Timeline", {"fields": ("created_at", "started_at", "completed_at", "updated_at")}),
+        ("Timeline", {"fields": ("created_moment", "started", "finished", "duration", "last_update")}),
         (
             "Worker",
             {
@@ -211,6 +232,24 @@ class ImportJobAdmin(ServiceAddModelAdmin):
 
     # --- detail fields -------------------------------------------------------------------------
 
+    @admin.display(description="Source")
+    def origin(self, job: ImportJob):
+        who = job.created_by or "a deleted user"
+        return f"{selectors.import_job_origin(job=job)}, by {who}"
+
+    created_moment = _timestamp("created_at", "Created at")
+    started = _timestamp("started_at", "Started at")
+    finished = _timestamp("completed_at", "Finished at")
+    last_update = _timestamp("updated_at", "Last update")
+
+    @admin.display(description="Duration")
+    def duration(self, job: ImportJob):
+        if job.started_at is None:
+            return "—"
+        end = job.completed_at or timezone.now()
+        text = _duration(end - job.started_at)
+        return text if job.completed_at else f"{text} so far"
+
     @admin.display(description="File size")
     def size(self, job: ImportJob):
         return filesizeformat(job.file_size)
@@ -278,6 +317,11 @@ class ImportJobAdmin(ServiceAddModelAdmin):
             "log_level": level,
             "logs": logs.get_page(request.GET.get("log_page")),
             "errors_csv_url": f"/api/v1/imports/jobs/{job.pk}/errors.csv",
+            # Only when there are rejected rows to download: otherwise a 409 or a header-only file.
+            "has_error_report": bool(job.file)
+            and job.failed_rows > 0
+            and job.status in ERROR_REPORT_STATUSES,
+            "products_written": job.products_created + job.products_updated,
         }
 
     # --- extra views -----------------------------------------------------------------------------
@@ -331,6 +375,20 @@ class ImportJobAdmin(ServiceAddModelAdmin):
             self.log_change(request, job, [{"changed": {"fields": ["status"]}}])
             self.message_user(request, done, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:imports_importjob_change", args=[job.pk]))
+
+
+def _moment(value) -> str:
+    # To the second: operators compare these with logs and with the worker's output.
+    return date_format(localtime(value), "Y-m-d H:i:s T") if value else "—"
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min {seconds:02d} s"
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 def _live(job: ImportJob, field: str, value: int | None, css: str = "") -> str:

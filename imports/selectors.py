@@ -73,3 +73,19 @@ def _preview_row(
         elif target is None and value not in (None, ""):
             row.setdefault("attributes", {})[column] = value
     return row
+
+
+def import_job_origin(*, job: ImportJob) -> str:
+    """Where the job came from, in words: the automation that fetched it, the admin or the API."""
+    from django.contrib.admin.models import ADDITION, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    run = job.automation_runs.select_related("automation").first()  # type: ignore[attr-defined]
+    if run is not None:
+        return f"Automation “{run.automation.name}”"
+    uploaded_in_admin = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(ImportJob),
+        object_id=str(job.pk),
+        action_flag=ADDITION,
+    ).exists()
+    return "Admin upload" if uploaded_in_admin else "API"
