@@ -34,6 +34,24 @@ class Embedded:
     var: Path
     log: Path
 
+    def admin_session(self) -> requests.Session:
+        """A browser-like session logged into the admin as the embedded default's admin user."""
+        session = requests.Session()
+        session.get(f"{self.base}/admin/login/", timeout=30)
+        password = (self.var / "embedded-credentials").read_text().split("\n")[0]
+        response = session.post(
+            f"{self.base}/admin/login/?next=/admin/",
+            data={
+                "username": "admin",
+                "password": password,
+                "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{self.base}/admin/login/"},
+            timeout=30,
+        )
+        assert response.url.endswith("/admin/"), response.url
+        return session
+
 
 @pytest.fixture
 def embedded(tmp_path):
@@ -186,6 +204,23 @@ def test_pause_resume_cancel_200k_rows_answer_json_within_one_chunk(embedded, tm
 
     paused = stop_within_one_chunk("pause", "paused", 20_000)
     body, latencies["resume"] = _control(embedded, job_id, "resume")
+    assert body["status"] == "processing"
+
+    # The admin's Pause button, as a browser posts it: the page answers at once too.
+    wait_for(lambda: get()["processed_rows"] >= paused["processed_rows"] + 10_000, timeout=240, interval=0.1)
+    admin = embedded.admin_session()
+    started = time.monotonic()
+    response = admin.post(
+        f"{embedded.base}/admin/imports/importjob/{job_id}/pause/",
+        data={"csrfmiddlewaretoken": admin.cookies["csrftoken"]},
+        headers={"Referer": f"{embedded.base}/admin/"},
+        timeout=60,
+    )
+    latencies["admin pause"] = time.monotonic() - started
+    assert response.status_code == 200 and "Import paused." in response.text, response.text[:500]
+    assert get()["status"] == "paused"
+    paused = wait_for(at_rest, timeout=30, message="the admin's pause to take effect")
+    body, latencies["resume again"] = _control(embedded, job_id, "resume")
     assert body["status"] == "processing"
     cancelled = stop_within_one_chunk("cancel", "cancelled", paused["processed_rows"] + 20_000)
     assert cancelled["processed_rows"] < rows
