@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed ## Create .venv with the project and its test tools (idempotent)
 
-run: venv ## Serve the embedded default (SQLite, filesystem broker): web + worker + beat on :$(PORT)
+run: venv ## Serve the embedded default (SQLite, filesystem broker): web + worker + beat on :8000 (make run PORT=8080 for another port)
 	PORT=$(PORT) BIN=$(BIN) scripts/run-embedded
 
 services: ## Start PostgreSQL and Redis on localhost when installed and stopped

@@ -7,6 +7,7 @@ import zoneinfo
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -20,6 +21,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
 
 from pixee.errors import Conflict
 
@@ -142,7 +150,15 @@ class AutomationForm(forms.ModelForm):
         cast(forms.ChoiceField, self.fields["timezone"]).choices = [
             (z, z) for z in sorted(zoneinfo.available_timezones())
         ]
+        if self.instance._state.adding:
+            # As the API: the server's time zone, not the first of the list (Africa/Abidjan).
+            self.fields["timezone"].initial = settings.TIME_ZONE
         self.service_kwargs: dict[str, Any] = {}
+        self.fields["source_type"].widget.attrs["data-test-url"] = reverse(
+            "admin:automations_automation_test_connection"
+        )
+        if not self.instance._state.adding:  # stored secrets are used when none is typed
+            self.fields["source_type"].widget.attrs["data-automation"] = str(self.instance.pk)
         # For automation_form.js: preview the schedule as it is typed, show the chosen type's fields.
         self.fields["schedule"].widget.attrs["data-preview-url"] = reverse(
             "admin:automations_automation_schedule_preview"
@@ -215,6 +231,14 @@ class AutomationForm(forms.ModelForm):
                 target = "timezone" if field == "timezone_name" else field
                 for message in messages_:
                     self.add_error(target if target in self.fields else None, message)
+
+
+def _test_summary(result: services.SourceTestResult) -> str:
+    if not result.ok:
+        return result.error or "The test failed."
+    size = filesizeformat(result.size) if result.size is not None else "size not reported"
+    modified = _when(result.modified_at) if result.modified_at else "modification time not reported"
+    return f"Connected; the file is there: {size}, modified {modified}. Nothing was imported."
 
 
 class AutomationRunInline(admin.TabularInline):
@@ -405,6 +429,11 @@ class AutomationAdmin(admin.ModelAdmin):
                 name="{}_{}_schedule_preview".format(*info),
             ),
             path(
+                "test-connection/",
+                wrap(require_POST(self.test_connection_view)),
+                name="{}_{}_test_connection".format(*info),
+            ),
+            path(
                 "<uuid:object_id>/run/",
                 wrap(require_POST(self.run_now_view)),
                 name="{}_{}_run".format(*info),
@@ -439,6 +468,38 @@ class AutomationAdmin(admin.ModelAdmin):
         except ScheduleError as exc:
             return JsonResponse({"error": str(exc)}, status=400)
         return JsonResponse({"description": description, "next_runs": [_fires_at(m) for m in runs]})
+
+    def test_connection_view(self, request):
+        """Test the file source as the form stands, saved or not (automation_form.js's button)."""
+        automation = None
+        if object_id := request.POST.get("automation"):
+            automation = self.get_object(request, object_id)
+            if automation is None:
+                raise Http404
+        allowed = (
+            self.has_change_permission(request, automation)
+            if automation is not None
+            else self.has_add_permission(request)
+        )
+        if not allowed:
+            raise PermissionDenied
+        form = self.get_form(request, automation)(request.POST, instance=automation)
+        form.is_valid()  # the other fields' mistakes do not matter here; clean() built the source
+        file_source = form.service_kwargs.get("file_source")
+        if not file_source:
+            return JsonResponse(
+                {"ok": False, "size": None, "modified_at": None, "error": "Choose a source type."}
+            )
+        result = services.automation_source_values_test(file_source=file_source)
+        return JsonResponse(
+            {
+                "ok": result.ok,
+                "size": result.size,
+                "modified_at": result.modified_at.isoformat() if result.modified_at else None,
+                "error": result.error,
+                "summary": _test_summary(result),
+            }
+        )
 
     def run_now_view(self, request, object_id):
         automation = self._controlled(request, object_id)
@@ -594,3 +655,10 @@ class AutomationAdmin(admin.ModelAdmin):
                 for name in SECRET_FIELDS
             ),
         )
+
+
+# django-celery-beat's models: each automation owns its periodic task and crontab, kept in step by
+# the services; editing them by hand would break a schedule, so they stay off the admin.
+for _beat_model in (PeriodicTask, IntervalSchedule, CrontabSchedule, SolarSchedule, ClockedSchedule):
+    if admin.site.is_registered(_beat_model):
+        admin.site.unregister(_beat_model)

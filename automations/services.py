@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -28,6 +29,9 @@ from .sources import (
     CONFIG_FIELDS,
     SECRET_FIELDS,
     Download,
+    Probe,
+    ProbeFinished,
+    SourceConfig,
     SourceConfigError,
     SourceError,
     clean_config,
@@ -384,6 +388,7 @@ def _run_complete(run: AutomationRun, download: Download, file_name: str, *, for
         locked.finished_at = timezone.now()
         if previous is not None and previous.checksum == download.sha256 and not force:
             locked.status = RunStatus.SKIPPED
+            locked.error = skipped_reason(previous)
         else:
             try:
                 with download.path.open("rb") as fileobj:
@@ -408,6 +413,62 @@ def _run_complete(run: AutomationRun, download: Download, file_name: str, *, for
         locked.job_id,
     )
     return locked
+
+
+def skipped_reason(previous: AutomationRun) -> str:
+    """Why a run imported nothing: the file is the one the named run already imported."""
+    when = previous.started_at.astimezone(UTC)
+    return (
+        f"Unchanged since the run of {when:%Y-%m-%d %H:%M} UTC (same SHA-256, {previous.checksum[:12]}…): "
+        "nothing to import. Run now with force to import it again."
+    )
+
+
+@dataclass(frozen=True)
+class SourceTestResult:
+    """What testing a source found: whether the file is there, its size and modification time."""
+
+    ok: bool
+    size: int | None = None
+    modified_at: datetime | None = None
+    error: str | None = None
+
+
+def automation_source_test(*, config: SourceConfig) -> SourceTestResult:
+    """Connect, authenticate and find the file as a run would, importing nothing (Test connection)."""
+    try:
+        source = source_for(config.type)(config)
+        probe = Probe()
+        with probe:
+            try:
+                source.fetch(probe)
+            except ProbeFinished:
+                return SourceTestResult(ok=True, size=probe.announced_size, modified_at=probe.modified_at)
+        # A source that did not announce the file before sending it (never expected): it is there.
+        return SourceTestResult(ok=True, size=probe.size)
+    except SourceError as exc:
+        return SourceTestResult(ok=False, error=str(exc))
+    except (DecryptionError, SourceConfigError) as exc:
+        return SourceTestResult(ok=False, error=str(exc))
+
+
+def automation_source_values_test(*, file_source: dict[str, Any]) -> SourceTestResult:
+    """Test a ``file_source`` as the API or the admin form gives it, before it is saved."""
+    try:
+        cleaned = clean_config(file_source)
+    except SourceConfigError as exc:
+        return SourceTestResult(ok=False, error=str(exc))
+    values = {k: v for k, v in cleaned.items() if k in CONFIG_FIELDS and v is not None}
+    return automation_source_test(config=SourceConfig(**values))
+
+
+def automation_test(*, automation: Automation) -> SourceTestResult:
+    """Test a saved automation's file source (``POST /imports/automations/{id}/test``)."""
+    try:
+        config = automation.source_config()
+    except DecryptionError as exc:
+        return SourceTestResult(ok=False, error=str(exc))
+    return automation_source_test(config=config)
 
 
 def _run_fail(run: AutomationRun, error: str, *, host_key: str = "") -> AutomationRun:

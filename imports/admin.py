@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
@@ -41,6 +44,8 @@ ACTIONS = {
     ),
 }
 PREVIEW_ROWS = 10
+# Where errors.csv lists every rejected row: the analysis has read the whole file.
+ERROR_REPORT_STATUSES = (ImportStatus.READY, ImportStatus.COMPLETED, ImportStatus.FAILED)
 LOGS_PER_PAGE = 50
 CHANGES_PER_PAGE = 50
 # How the changes' filter names each action, for a dry run (True) and for a job that wrote.
@@ -53,6 +58,13 @@ CHANGE_LABELS = {
     },
     False: {"created": "Created", "updated": "Updated", "unchanged": "Unchanged", "failed": "Failed"},
 }
+
+
+class OptionalJSONField(forms.JSONField):
+    """A JSON field whose empty value shows as an empty box, not the text ``null``."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
 
 
 class ImportJobUploadForm(forms.Form):
@@ -71,7 +83,7 @@ class ImportJobUploadForm(forms.Form):
         initial=True,
         help_text="Analyse and preview the file first; nothing is written until you press Confirm.",
     )
-    mapping = forms.JSONField(
+    mapping = OptionalJSONField(
         required=False,
         widget=forms.Textarea(
             attrs={"rows": 4, "cols": 60, "placeholder": '{"EAN": "ean", "Prix HT": "price"}'}
@@ -90,6 +102,16 @@ class ImportJobUploadForm(forms.Form):
             return validate_explicit_mapping(self.cleaned_data["mapping"] or {})
         except MappingError as exc:
             raise forms.ValidationError(str(exc)) from None
+
+
+def _timestamp(field: str, description: str):
+    """A read-only admin field showing ``field`` to the second, with its time zone."""
+
+    @admin.display(description=description)
+    def show(model_admin, job: ImportJob):
+        return _moment(getattr(job, field))
+
+    return show
 
 
 @admin.register(ImportJob)
@@ -128,12 +150,12 @@ class ImportJobAdmin(ServiceAddModelAdmin):
                     "dry_run",
                     "max_errors",
                     "webhook_url",
-                    "created_by",
+                    "origin",
                 )
             },
         ),
         ("Mapping", {"fields": ("requested_mapping_json", "mapping_json")}),
-        ("Timeline", {"fields": ("created_at", "started_at", "completed_at", "updated_at")}),
+        ("Timeline", {"fields": ("created_moment", "started", "finished", "duration", "last_update")}),
         (
             "Worker",
             {
@@ -223,6 +245,24 @@ class ImportJobAdmin(ServiceAddModelAdmin):
 
     # --- detail fields -------------------------------------------------------------------------
 
+    @admin.display(description="Source")
+    def origin(self, job: ImportJob):
+        who = job.created_by or "a deleted user"
+        return f"{selectors.import_job_origin(job=job)}, by {who}"
+
+    created_moment = _timestamp("created_at", "Created at")
+    started = _timestamp("started_at", "Started at")
+    finished = _timestamp("completed_at", "Finished at")
+    last_update = _timestamp("updated_at", "Last update")
+
+    @admin.display(description="Duration")
+    def duration(self, job: ImportJob):
+        if job.started_at is None:
+            return "—"
+        end = job.completed_at or timezone.now()
+        text = _duration(end - job.started_at)
+        return text if job.completed_at else f"{text} so far"
+
     @admin.display(description="File size")
     def size(self, job: ImportJob):
         return filesizeformat(job.file_size)
@@ -254,7 +294,8 @@ class ImportJobAdmin(ServiceAddModelAdmin):
         except PayloadTooLarge as exc:
             form.add_error("file", str(exc))
             return None
-        self.log_addition(request, job, [{"added": {}}])
+        with transaction.atomic():  # see action_view
+            self.log_addition(request, job, [{"added": {}}])
         self.message_user(request, f"“{job.file_name}” uploaded; the import is queued.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:imports_importjob_change", args=[job.pk]))
 
@@ -300,6 +341,11 @@ class ImportJobAdmin(ServiceAddModelAdmin):
             "log_level": level,
             "logs": logs.get_page(request.GET.get("log_page")),
             "errors_csv_url": f"/api/v1/imports/jobs/{job.pk}/errors.csv",
+            # Only when there are rejected rows to download: otherwise a 409 or a header-only file.
+            "has_error_report": bool(job.file)
+            and job.failed_rows > 0
+            and job.status in ERROR_REPORT_STATUSES,
+            "products_written": job.products_created + job.products_updated,
         }
 
     def _changes(self, request, job: ImportJob) -> tuple[str, dict | None, str]:
@@ -391,13 +437,30 @@ class ImportJobAdmin(ServiceAddModelAdmin):
             raise PermissionDenied
         service, done = ACTIONS[action]
         try:
-            service(job=job)
+            # One transaction for the change and its "Recent actions" entry: on SQLite a
+            # transaction is what lets a request's write go before the worker's next chunk.
+            with transaction.atomic():
+                service(job=job)
+                self.log_change(request, job, [{"changed": {"fields": ["status"]}}])
         except Conflict as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
-            self.log_change(request, job, [{"changed": {"fields": ["status"]}}])
             self.message_user(request, done, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:imports_importjob_change", args=[job.pk]))
+
+
+def _moment(value) -> str:
+    # To the second: operators compare these with logs and with the worker's output.
+    return date_format(localtime(value), "Y-m-d H:i:s T") if value else "—"
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min {seconds:02d} s"
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 def _live(job: ImportJob, field: str, value: int | None, css: str = "") -> str:

@@ -34,10 +34,11 @@ def spreadsheet_safe(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def error_report_rows(*, job: ImportJob) -> Iterator[list[str]]:
+def error_report_rows(*, job: ImportJob, dialect: dict[str, str] | None = None) -> Iterator[list[str]]:
     """Header, then one line per rejected row in file order (fields and messages joined by "; ").
 
-    The header is the file's (for JSON and XML: the first record's keys).
+    The header is the file's (for JSON and XML: the first record's keys). ``dialect``, when given,
+    receives the source's ``delimiter`` once the file is open (a CSV's detected one, else ``,``).
     """
     errors = (
         ImportLog.objects.filter(job=job, level=LogLevel.ERROR, row_number__isnull=False)
@@ -49,6 +50,10 @@ def error_report_rows(*, job: ImportJob) -> Iterator[list[str]]:
     with job.file.open("rb") as fileobj:
         reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
         columns = reader.columns()
+        if dialect is not None:
+            # The CSV reader exposes the delimiter it detected: the report is fixed and
+            # re-imported in the spreadsheet the supplier's file came from.
+            dialect["delimiter"] = getattr(reader, "delimiter", ",")
         yield [spreadsheet_safe(c) for c in (*columns, *REPORT_COLUMNS)]
         if pending is None:
             return
@@ -72,18 +77,19 @@ class _Echo:
 
 
 def error_report_csv(*, job: ImportJob) -> Iterator[str]:
-    """The report as CSV text, to stream; starts with a BOM so Excel reads it as UTF-8."""
+    """The report as CSV text in the source's delimiter, to stream; a BOM makes Excel read UTF-8."""
     # Checked now, not on first iteration, so the API can still answer 409.
     if not job.file:
         raise Conflict(f"The job is {job.status} and its stored file was discarded: no error report.")
-    writer = csv.writer(_Echo())
-    rows = error_report_rows(job=job)
+    dialect: dict[str, str] = {}
+    rows = error_report_rows(job=job, dialect=dialect)
     try:
         # The header now, not once streaming has begun: a file that cannot be read (the job
         # failed on it) must be an answer, not a download cut short.
         header = next(rows)
     except FormatError as exc:
         raise Conflict(f"The job's file cannot be read, so there is no error report: {exc}") from None
+    writer = csv.writer(_Echo(), delimiter=dialect.get("delimiter", ","))
 
     def lines() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(header)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, QuerySet
 
 from catalog.upsert import PRODUCT_FIELDS
@@ -59,3 +61,16 @@ def import_job_preview(*, job: ImportJob, limit: int) -> dict[str, Any]:
         except FormatError as exc:
             errors.append({"row_number": None, "field": "", "message": str(exc), "value": ""})
     return {"total_rows": job.total_rows, "preview": preview, "validation_errors": errors}
+
+
+def import_job_origin(*, job: ImportJob) -> str:
+    """Where the job came from, in words: the automation that fetched it, the admin or the API."""
+    run = job.automation_runs.select_related("automation").first()  # type: ignore[attr-defined]
+    if run is not None:
+        return f"Automation “{run.automation.name}”"
+    uploaded_in_admin = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(ImportJob),
+        object_id=str(job.pk),
+        action_flag=ADDITION,
+    ).exists()
+    return "Admin upload" if uploaded_in_admin else "API"

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.db.models import Model, QuerySet
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -71,4 +72,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, PayloadTooLarge):
         return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, OperationalError) and "locked" in str(exc):
+        # SQLite (the embedded default) only: a write waited its whole busy timeout.
+        return Response(
+            {"detail": "The database is busy with another write; nothing was changed. Try again shortly."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "2"},
+        )
     return drf_exception_handler(exc, context)

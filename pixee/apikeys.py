@@ -6,10 +6,12 @@ Keys are 256-bit random strings, so a fast hash is enough: there is nothing to b
 import hashlib
 import hmac
 import secrets
+from contextlib import suppress
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from .models import ApiKey
@@ -50,7 +52,10 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        # Best effort, in a transaction so that SQLite's worker lets it go first (pixee/sqlite):
+        # a read must not fail because this bookkeeping could not be written.
+        with suppress(OperationalError), transaction.atomic():
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     return api_key
 
 

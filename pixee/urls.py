@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 api_v1: list = [
     path("", include("imports.api.urls")),
@@ -10,11 +11,14 @@ api_v1: list = [
     path("", include("automations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     # Unknown API paths answer in JSON like the rest of the API, not with an HTML page.
     re_path(r"", lambda request: JsonResponse({"detail": "Not found."}, status=404)),
 ]
 
 urlpatterns = [
+    # The banner points people at the root: send them to the admin, which links the API docs.
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]

@@ -82,7 +82,7 @@ def other_api(db) -> APIClient:
 
 def _test_database_url() -> str:
     db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
+    if db["ENGINE"] in ("pixee.sqlite", "django.db.backends.sqlite3"):
         return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 

@@ -89,6 +89,13 @@ class RunNowInputSerializer(serializers.Serializer):
     )
 
 
+class SourceTestSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    size = serializers.IntegerField(allow_null=True, help_text="bytes, when the server says")
+    modified_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+
+
 class AutomationRunSerializer(serializers.ModelSerializer):
     job_id = serializers.UUIDField(read_only=True, allow_null=True)
     error = serializers.SerializerMethodField()

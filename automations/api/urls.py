@@ -15,4 +15,5 @@ urlpatterns = [
     automation_path("", views.AutomationDetailView, "automation-detail"),
     automation_path("/run", views.AutomationRunNowView, "automation-run"),
     automation_path("/runs", views.AutomationRunListView, "automation-runs"),
+    automation_path("/test", views.AutomationTestView, "automation-test"),
 ]

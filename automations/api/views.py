@@ -132,6 +132,19 @@ class AutomationRunNowView(APIView):
         return Response(s.AutomationRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
+class AutomationTestView(APIView):
+    @extend_schema(
+        operation_id="imports_automations_test",
+        summary="Test an automation's file source",
+        description="Connects, authenticates and checks the path as a run would; imports nothing.",
+        request=None,
+        responses={200: s.SourceTestSerializer},
+    )
+    def post(self, request, automation_id):
+        result = services.automation_test(automation=_automation(request, automation_id))
+        return Response(s.SourceTestSerializer(result).data)
+
+
 class AutomationRunListView(APIView):
     @extend_schema(
         operation_id="imports_automations_runs",

@@ -15,6 +15,7 @@ import tempfile
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -100,7 +101,10 @@ class Download:
     def __exit__(self, *exc_info) -> None:
         self.discard()
 
-    def expect(self, size: int | None) -> None:
+    # Whether the source should also ask the server for the file's modification time (``Probe``).
+    wants_modified_at = False
+
+    def expect(self, size: int | None, *, modified_at: datetime | None = None) -> None:
         """Refuse before transferring when the server announces a file over the limit."""
         if size is not None and size > self.max_bytes:
             raise SourceError(self._too_large(size))
@@ -257,3 +261,26 @@ def clean_config(config: dict[str, Any]) -> dict[str, Any]:
     if is_empty(config.get("type")):
         raise SourceConfigError({"type": [f"type is required: one of {', '.join(source_types())}."]})
     return source_for(config["type"]).clean(config)
+
+
+class ProbeFinished(Exception):
+    """Raised by ``Probe.expect``: the source found the file; no byte of it is transferred."""
+
+
+class Probe(Download):
+    """A download that stops as soon as the source has found the file: testing a source.
+
+    The source connects, authenticates and locates the file exactly as a run would, then announces
+    its size (and modification time) to ``expect``, which ends the session.
+    """
+
+    wants_modified_at = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.announced_size: int | None = None
+        self.modified_at: datetime | None = None
+
+    def expect(self, size: int | None, *, modified_at: datetime | None = None) -> None:
+        self.announced_size, self.modified_at = size, modified_at
+        raise ProbeFinished

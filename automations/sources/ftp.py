@@ -10,6 +10,7 @@ import ftplib
 import posixpath
 import socket
 import ssl
+from datetime import UTC, datetime
 from typing import Any
 
 from pixee.netguard import BlockedAddress, resolve_checked
@@ -133,7 +134,7 @@ class FtpSource(FileSource):
                 size = None  # the server has no SIZE command: RETR will tell
             else:
                 raise SourceError(f"There is no file {path} on {self.where} ({_reply(exc)}).") from None
-        download.expect(size)
+        download.expect(size, modified_at=_modified_at(ftp, path) if download.wants_modified_at else None)
         try:
             ftp.retrbinary(f"RETR {path}", download.write, blocksize=CHUNK_SIZE)
         except ftplib.error_perm as exc:
@@ -142,6 +143,18 @@ class FtpSource(FileSource):
             raise
         download.finish()
         return posixpath.basename(path)
+
+
+def _modified_at(ftp: ftplib.FTP, path: str) -> datetime | None:
+    """The file's modification time from MDTM (RFC 3659: ``213 YYYYMMDDHHMMSS[.sss]``, UTC)."""
+    try:
+        reply = ftp.voidcmd(f"MDTM {path}")
+    except ftplib.error_perm:
+        return None  # a server without MDTM
+    try:
+        return datetime.strptime(reply.split()[1][:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except (IndexError, ValueError):
+        return None
 
 
 def _reply(exc: BaseException) -> str:

@@ -9,8 +9,10 @@ shown in responses, so they may not carry credentials.
 from __future__ import annotations
 
 import email.message
+import email.utils
 import posixpath
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -115,7 +117,7 @@ class HttpSource(FileSource):
                 )
                 with response:
                     self._check_status(response)
-                    download.expect(_content_length(response))
+                    download.expect(_content_length(response), modified_at=_last_modified(response))
                     for chunk in response.iter_content(CHUNK_SIZE):
                         download.write(chunk)
                     download.finish()
@@ -183,6 +185,13 @@ def _content_length(response: requests.Response) -> int | None:
     try:
         return int(response.headers["Content-Length"])
     except (KeyError, ValueError):
+        return None
+
+
+def _last_modified(response: requests.Response) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(response.headers["Last-Modified"])
+    except (KeyError, TypeError, ValueError):
         return None
 
 

@@ -14,6 +14,7 @@ import posixpath
 import stat
 import struct
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from .base import (
@@ -232,7 +233,11 @@ class SftpSource(FileSource):
             attributes = sftp.stat(path)
             if stat.S_ISDIR(attributes.st_mode or 0):
                 raise SourceError(f"{path} on {self.where} is a directory, not a file.")
-            download.expect(attributes.st_size)
+            modified = attributes.st_mtime
+            download.expect(
+                attributes.st_size,
+                modified_at=datetime.fromtimestamp(modified, tz=UTC) if modified is not None else None,
+            )
             with sftp.open(path, "rb") as remote:
                 remote.prefetch(attributes.st_size)
                 while chunk := remote.read(CHUNK_SIZE):

@@ -84,9 +84,49 @@
     apply();
   }
 
+  // "Test connection": the source as the form stands (saved or not) is tried by the server, which
+  // connects, logs in and looks for the file, importing nothing.
+  function testConnection() {
+    const select = document.getElementById("id_source_type");
+    if (!select || !select.dataset.testUrl) return;
+    const fieldset = select.closest("fieldset");
+    const row = document.createElement("div");
+    row.className = "form-row pixee-test-connection";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "pixee-button pixee-button--secondary";
+    button.id = "pixee-test-connection";
+    button.textContent = "Test connection";
+    const out = document.createElement("span");
+    out.className = "pixee-test-result";
+    out.id = "pixee-test-result";
+    out.setAttribute("aria-live", "polite");
+    row.append(button, " ", out);
+    fieldset.append(row);
+    button.addEventListener("click", function () {
+      const data = new FormData(select.form);
+      if (select.dataset.automation) data.set("automation", select.dataset.automation);
+      button.disabled = true;
+      out.className = "pixee-test-result";
+      out.textContent = "Testing…";
+      fetch(select.dataset.testUrl, { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (result) {
+          out.classList.add(result.ok ? "pixee-test-result--ok" : "pixee-test-result--error");
+          out.textContent = result.summary || result.error || "The test failed.";
+        })
+        .catch(function () {
+          out.classList.add("pixee-test-result--error");
+          out.textContent = "The test could not be run; try again.";
+        })
+        .finally(function () { button.disabled = false; });
+    });
+  }
+
   function start() {
     schedulePreview();
     sourceFields();
+    testConnection();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

@@ -40,6 +40,7 @@ ENDPOINTS = [
     ("PATCH", A, {"name": "Renamed", "is_active": False}),
     ("POST", A + "/run", {}),
     ("GET", A + "/runs", None),
+    ("POST", A + "/test", None),
     ("DELETE", A, None),
     ("GET", W, None),
     ("PATCH", W, {"events": ["import.failed"]}),

@@ -259,6 +259,7 @@ class HttpServer:
         self.authorization: str | None = None
         self.requests: list[dict] = []
         self.delay = 0.0
+        self.last_modified: str | None = None
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -286,6 +287,8 @@ class HttpServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/csv")
                 self.send_header("Content-Length", str(len(body)))
+                if owner.last_modified:
+                    self.send_header("Last-Modified", owner.last_modified)
                 self.end_headers()
                 if owner.delay:
                     half = len(body) // 2

@@ -76,3 +76,30 @@ def test_the_report_of_a_job_whose_file_cannot_be_read_is_409_with_the_reason(ap
         preview["validation_errors"][0]["message"]
         == "Item 1 is nested more than 64 levels deep (at key 'a')."
     )
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|", ","])
+def test_the_error_report_keeps_the_source_delimiter_and_re_imports_as_is(api, delimiter):
+    # A French supplier's semicolon file, saved by Excel in Windows-1252: the rejected rows come
+    # back in its own dialect, with a BOM, so Excel opens them in columns and the fixed file
+    # imports again.
+    lines = [
+        ["EAN", "Désignation", "Prix HT"],
+        [ean13(1), "Chaise", "29,99" if delimiter != "," else "29.99"],
+        ["123", "Table à manger", "9,90" if delimiter != "," else "9.90"],
+    ]
+    content = "\r\n".join(delimiter.join(line) for line in lines).encode("cp1252")
+    job = run_import(content, user=api.user)
+    assert job.failed_rows == 1
+    raw = b"".join(api.get(f"/api/v1/imports/jobs/{job.pk}/errors.csv").streaming_content)
+    assert raw.startswith("\ufeff".encode())
+    text = raw.decode("utf-8-sig")
+    assert text.splitlines()[0] == delimiter.join(
+        ["EAN", "Désignation", "Prix HT", "row_number", "field", "message"]
+    )
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    assert rows[1][:4] == lines[2] + ["3"]
+    fixed = raw.replace(b"123" + delimiter.encode(), ean13(2).encode() + delimiter.encode())
+    again = run_import(fixed, user=api.user)
+    assert (again.status, again.failed_rows, again.products_created) == ("completed", 0, 1)
+    assert again.mapping["Désignation"] == "name"

@@ -12,8 +12,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default="8000")
+        parser.add_argument(
+            "--quiet", action="store_true", help="ensure the credentials without printing the banner"
+        )
 
-    def handle(self, *args, port: str, **options):
+    def handle(self, *args, port: str, quiet: bool = False, **options):
         # The embedded default is a single-user sandbox: its credentials live in var/ (mode 600)
         # so every `make run` prints the same ones.
         secrets_file = settings.VAR_DIR / "embedded-credentials"
@@ -33,6 +36,8 @@ class Command(BaseCommand):
             _, raw_key = api_key_create(user=admin, name="embedded default")
         secrets_file.write_text(f"{password}\n{raw_key}\n")
         secrets_file.chmod(0o600)
+        if quiet:
+            return
         base = f"http://127.0.0.1:{port}"
         self.stdout.write(
             "\n".join(
@@ -44,6 +49,7 @@ class Command(BaseCommand):
                     f"  Try:      curl -X POST {base}/api/v1/imports/jobs "
                     f"-H 'Authorization: Bearer {raw_key}' -F file=@catalog.csv -F supplier_code=SUPPLIER_A",
                     f"  API docs: {base}/api/v1/docs/",
+                    f"  These credentials are kept in {secrets_file} (shown again on every make run).",
                     "",
                 ]
             )
