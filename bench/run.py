@@ -524,6 +524,26 @@ def markdown(results: dict) -> str:
         header = ["", "| request | seconds |", "|---|---:|"]
         position = len(lines) - sum(len(i.get("latencies_seconds", {})) for i in results["median"]["imports"])
         lines[position:position] = header
+    if control := results.get("embedded_control"):
+        lines += [
+            "",
+            f"Embedded default (SQLite), {control['rows']:,} rows: {control['undisturbed']['seconds']} s undisturbed "
+            f"({control['undisturbed']['rows_per_second']:,} rows/s).",
+            "",
+            "| request during the import | answer (s) | status | rows until the answer | rows after |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for action in ("pause", "resume", "cancel"):
+            a = control[action]
+            lines.append(
+                f"| {action} | {a['answer_seconds']} | {a['answer_status']} | {a.get('rows_until_answer', '')} "
+                f"| {a.get('rows_after_answer', '')} |"
+            )
+        polls = control["polls"]
+        lines.append(
+            f"| status polls ({polls['count']}, {len(polls['errors'])} errors) | median {polls['median_seconds']}, "
+            f"max {polls['max_seconds']} | | | |"
+        )
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for t in results["targets"]:
         value = t["value"]
@@ -570,6 +590,12 @@ def main() -> int:
             rounds.append(one_round(api, config, env, formats))
     finally:
         web.stop()
+    if os.environ.get("BENCH_CONTROL", "1") != "0":
+        print("The embedded default (SQLite, filesystem broker): pause, resume, cancel…", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "bench.control"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+        )
+        results["embedded_control"] = json.loads((BENCH_DIR / "control-latency.json").read_text())
     results["machine"]["load_average_at_end"] = os.getloadavg()
     results["runs"] = rounds
     results["median"] = summarize(rounds)

@@ -6,7 +6,7 @@ resuming and cancelling it through the API and polling its status every 0.1 s. R
 answer's latency, how many rows the job processed until a pause or cancel was answered (the chunk
 in flight) and after (none), and the polls' latencies; writes var/bench/control-latency.json.
 
-    .venv/bin/python scripts/control_latency.py
+    .venv/bin/python -m bench.control      (make bench runs it after the PostgreSQL rounds)
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from .data import bench_file  # the bench's deterministic catalog
+from .procs import free_port
 
-from bench.data import bench_file  # noqa: E402  (the bench's deterministic catalog)
-from bench.procs import free_port  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
@@ -43,7 +42,7 @@ def main() -> int:
         env.update(PIXEE_VAR_DIR=f"{tmp}/var", PORT=str(port), BIN=str(ROOT / ".venv" / "bin"))
         log = Path(tmp, "run.log")
         with log.open("w") as out:
-            process = subprocess.Popen(  # noqa: S603 - our own script
+            process = subprocess.Popen(
                 [str(ROOT / "scripts" / "run-embedded")], cwd=ROOT, env=env, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
