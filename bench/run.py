@@ -527,7 +527,8 @@ def markdown(results: dict) -> str:
     if control := results.get("embedded_control"):
         lines += [
             "",
-            f"Embedded default (SQLite), {control['rows']:,} rows: {control['undisturbed']['seconds']} s undisturbed "
+            f"Embedded default (SQLite), {control['rows']:,} rows: "
+            f"{control['undisturbed']['seconds']} s undisturbed "
             f"({control['undisturbed']['rows_per_second']:,} rows/s).",
             "",
             "| request during the import | answer (s) | status | rows until the answer | rows after |",
@@ -536,13 +537,13 @@ def markdown(results: dict) -> str:
         for action in ("pause", "resume", "cancel"):
             a = control[action]
             lines.append(
-                f"| {action} | {a['answer_seconds']} | {a['answer_status']} | {a.get('rows_until_answer', '')} "
-                f"| {a.get('rows_after_answer', '')} |"
+                f"| {action} | {a['answer_seconds']} | {a['answer_status']} "
+                f"| {a.get('rows_until_answer', '')} | {a.get('rows_after_answer', '')} |"
             )
         polls = control["polls"]
         lines.append(
-            f"| status polls ({polls['count']}, {len(polls['errors'])} errors) | median {polls['median_seconds']}, "
-            f"max {polls['max_seconds']} | | | |"
+            f"| status polls ({polls['count']}, {len(polls['errors'])} errors) | "
+            f"median {polls['median_seconds']}, max {polls['max_seconds']} | | | |"
         )
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for t in results["targets"]:

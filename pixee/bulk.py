@@ -19,12 +19,15 @@ def copy_csv(cursor, table: str, frame: pl.DataFrame, *, not_null: Sequence[str]
     options = "FORMAT csv"
     if not_null:
         options += f", FORCE_NOT_NULL ({', '.join(not_null)})"
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN ({options})") as copy:
+    sql = f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN ({options})"
+    # psycopg's own cursor, for COPY: its errors become Django's (IntegrityError…) as the callers expect.
+    with cursor.db.wrap_database_errors, cursor.cursor.copy(sql) as copy:
         copy.write(frame.write_csv(include_header=False))
 
 
 def copy_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
     """COPY Python ``rows`` (tuples in ``columns``' order) into ``table``."""
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with cursor.db.wrap_database_errors, cursor.cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
