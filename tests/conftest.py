@@ -45,6 +45,21 @@ def _encryption_keys():
     yield keys
 
 
+@pytest.fixture(autouse=True)
+def _responses_match_schema(monkeypatch):
+    """Every answer an API test receives is checked against the served OpenAPI schema."""
+    from .openapi import check_response
+
+    original = APIClient.request
+
+    def request(self, *args, **kwargs):
+        response = original(self, *args, **kwargs)
+        check_response(response)
+        return response
+
+    monkeypatch.setattr(APIClient, "request", request)
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()
