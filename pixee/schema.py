@@ -65,6 +65,10 @@ def add_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for code, description in COMMON_ERRORS.items():
                 responses.setdefault(code, {"description": description, "content": error_content})
+            if "requestBody" in operation:
+                responses.setdefault(
+                    "415", {"description": "A body in a media type the operation does not accept"}
+                )
             # Errors documented by a view (409, 413) with a description only: the same shape.
             for code, response in responses.items():
                 if str(code).startswith("4") and "content" not in response:
