@@ -1,7 +1,8 @@
 """Every API answer the tests receive, checked against the served OpenAPI schema with openapi-core.
 
-``tests/conftest.py`` wraps ``APIClient.request`` with :func:`check_response`, so an endpoint or a
-field added anywhere is checked by the tests that call it, without a list to keep up to date.
+``tests/conftest.py`` wraps the test client's ``request`` (DRF's ``APIClient`` included) with
+:func:`check_response`, so an endpoint or a field added anywhere is checked by the tests that call
+it, without a list to keep up to date.
 """
 
 from __future__ import annotations
