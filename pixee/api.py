@@ -33,6 +33,13 @@ class PageMetaSerializer(serializers.Serializer):
     has_previous = serializers.BooleanField()
 
 
+def page_serializer(name: str, item_serializer: serializers.Serializer) -> serializers.Serializer:
+    """The schema of one page of ``item_serializer`` (``many=True``), as ``page_response`` answers."""
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(name, {"items": item_serializer, "meta": PageMetaSerializer()})
+
+
 def page_response(queryset: QuerySet, *, skip: int, limit: int, serialize: Callable[[list], Any]) -> Response:
     """``{"items": [...], "meta": {...}}`` for one page of ``queryset``, as the spec's logs show."""
     total = queryset.count()

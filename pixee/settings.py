@@ -212,10 +212,14 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "pixee.schema.add_error_responses",
+        "pixee.schema.blank_strings_any_of",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ImportStatusEnum": "imports.choices.ImportStatus",
         "WebhookDeliveryStatusEnum": "webhooks.choices.DeliveryStatus",
+        "AutomationRunStatusEnum": "automations.choices.RunStatus",
+        "WebhookEventEnum": "webhooks.choices.EventType",
+        "LogLevelEnum": "imports.choices.LogLevel",
     },
 }
 

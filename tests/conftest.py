@@ -45,6 +45,26 @@ def _encryption_keys():
     yield keys
 
 
+@pytest.fixture(autouse=True)
+def _responses_match_schema(monkeypatch):
+    """Every answer an API test receives is checked against the served OpenAPI schema.
+
+    Django's test client is wrapped, so DRF's APIClient (a subclass) and the plain client are both.
+    """
+    from django.test import Client
+
+    from .openapi import check_response
+
+    original = Client.request
+
+    def request(self, *args, **kwargs):
+        response = original(self, *args, **kwargs)
+        check_response(response)
+        return response
+
+    monkeypatch.setattr(Client, "request", request)
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

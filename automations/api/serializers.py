@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from imports.api.serializers import MappingField
 
+from ..choices import RunStatus
 from ..models import Automation, AutomationRun
 from ..selectors import automation_next_runs, automation_schedule_description
 from ..services import source_values
@@ -113,13 +114,34 @@ class AutomationRunSerializer(serializers.ModelSerializer):
             "bytes",
             "checksum",
         ]
+        read_only_fields = fields
 
     def get_error(self, run: AutomationRun) -> str | None:
         return run.error or None
 
 
 class FileSourceSerializer(serializers.Serializer):
-    """What the API shows of a file_source: never a secret, only whether each one is set."""
+    """What the API shows of a file_source: never a secret, only whether each one is set.
+
+    The fields describe the schema; which of them appear depends on the source type.
+    """
+
+    type = serializers.ChoiceField(choices=[], help_text="sftp, ftp or http.")
+    host = serializers.CharField(required=False)
+    port = serializers.IntegerField(required=False, allow_null=True)
+    username = serializers.CharField(required=False)
+    path = serializers.CharField(required=False)
+    url = serializers.CharField(required=False)
+    host_key = serializers.CharField(required=False)
+    headers = serializers.DictField(child=serializers.CharField(), required=False)
+    tls = serializers.BooleanField(required=False)
+    password_set = serializers.BooleanField(required=False)
+    private_key_set = serializers.BooleanField(required=False)
+    authorization_set = serializers.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = source_types()
 
     def to_representation(self, automation: Automation) -> dict:
         shown = {
@@ -149,7 +171,10 @@ class AutomationSerializer(serializers.ModelSerializer):
     file_source = FileSourceSerializer(source="*", read_only=True)
     schedule_description = serializers.SerializerMethodField()
     next_runs = serializers.SerializerMethodField()
-    last_run_status = serializers.CharField(read_only=True, allow_null=True, default=None)
+    last_run_status = serializers.ChoiceField(
+        choices=RunStatus.choices, read_only=True, allow_null=True, default=None
+    )
+    mapping = MappingField(read_only=True)
     last_run_at = serializers.DateTimeField(read_only=True, allow_null=True, default=None)
 
     class Meta:
@@ -170,6 +195,7 @@ class AutomationSerializer(serializers.ModelSerializer):
             "last_run_at",
             "updated_at",
         ]
+        read_only_fields = fields
 
     def get_schedule_description(self, automation: Automation) -> str:
         return automation_schedule_description(automation=automation)

@@ -1,13 +1,13 @@
 """Thin views: an input serializer validates, a service or selector acts, an output serializer answers."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response
+from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response, page_serializer
 
 from .. import selectors, services
 from ..models import Automation
@@ -40,12 +40,8 @@ def _answer(automation: Automation, code: int = status.HTTP_200_OK) -> Response:
     return Response(s.AutomationSerializer(fresh).data, status=code)
 
 
-_PAGE = inline_serializer(
-    "AutomationPage", {"items": s.AutomationSerializer(many=True), "meta": serializers.DictField()}
-)
-_RUN_PAGE = inline_serializer(
-    "AutomationRunPage", {"items": s.AutomationRunSerializer(many=True), "meta": serializers.DictField()}
-)
+_PAGE = page_serializer("AutomationPage", s.AutomationSerializer(many=True))
+_RUN_PAGE = page_serializer("AutomationRunPage", s.AutomationRunSerializer(many=True))
 
 
 class AutomationListCreateView(APIView):

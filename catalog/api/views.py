@@ -1,10 +1,9 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pixee.api import PageParamsSerializer, page_response
+from pixee.api import PageParamsSerializer, page_response, page_serializer
 
 from ..models import Product
 from .serializers import ProductListParamsSerializer, ProductSerializer
@@ -15,9 +14,7 @@ class ProductListView(APIView):
         operation_id="catalog_products_list",
         summary="List products",
         parameters=[ProductListParamsSerializer, PageParamsSerializer],
-        responses=inline_serializer(
-            "ProductPage", {"items": ProductSerializer(many=True), "meta": serializers.DictField()}
-        ),
+        responses=page_serializer("ProductPage", ProductSerializer(many=True)),
     )
     def get(self, request):
         filters = ProductListParamsSerializer(data=request.query_params)

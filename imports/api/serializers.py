@@ -1,5 +1,6 @@
 import json
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..choices import ImportStatus, LogLevel
@@ -7,6 +8,13 @@ from ..models import ImportJob, ImportLog
 from ..services import MAX_ERRORS_LIMIT
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": 'File column → product field; "" ignores a column.',
+    }
+)
 class MappingField(serializers.JSONField):
     """A JSON object, given as JSON text in a multipart form or as an object in a JSON body."""
 
@@ -60,6 +68,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
     rows_per_second = serializers.FloatField(read_only=True, allow_null=True)
     eta_seconds = serializers.IntegerField(read_only=True, allow_null=True)
     error_summary = serializers.SerializerMethodField()
+    mapping = MappingField(read_only=True, help_text="The effective mapping: file column → product field.")
 
     class Meta:
         model = ImportJob
@@ -91,6 +100,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "products_deleted",
             "products_skipped",
         ]
+        read_only_fields = fields
 
     def get_error_summary(self, job: ImportJob) -> str | None:
         return job.error_summary or None
@@ -105,6 +115,7 @@ class JobStatusSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = ["id", "status"]
+        read_only_fields = fields
 
 
 class LogParamsSerializer(serializers.Serializer):
@@ -117,6 +128,7 @@ class ImportLogSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportLog
         fields = ["row_number", "level", "field", "message", "value", "timestamp"]
+        read_only_fields = fields
 
 
 class PreviewParamsSerializer(serializers.Serializer):
@@ -130,9 +142,28 @@ class ValidationErrorSerializer(serializers.Serializer):
     value = serializers.CharField()
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "A row mapped to product fields. A valid row shows the values the import "
+        "will write; an invalid one shows its cells as the file wrote them.",
+        "properties": {
+            "ean": {"type": "string"},
+            "name": {"type": "string"},
+            "price": {"anyOf": [{"type": "number"}, {"type": "string"}]},
+            "stock": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+            "attributes": {"type": "object", "additionalProperties": True},
+        },
+        "additionalProperties": True,
+    }
+)
+class PreviewRowField(serializers.DictField):
+    pass
+
+
 class PreviewSerializer(serializers.Serializer):
     total_rows = serializers.IntegerField(allow_null=True)
-    preview = serializers.ListField(child=serializers.DictField())
+    preview = serializers.ListField(child=PreviewRowField())
     validation_errors = ValidationErrorSerializer(many=True)
 
 

@@ -4,15 +4,20 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import (
+    OpenApiRequest,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response
+from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response, page_serializer
 from pixee.errors import PayloadTooLarge
 
 from .. import changes, reports, selectors, services
@@ -41,9 +46,7 @@ class ImportJobListCreateView(APIView):
         operation_id="imports_jobs_list",
         summary="List imports",
         parameters=[s.ImportJobListParamsSerializer, PageParamsSerializer],
-        responses=inline_serializer(
-            "ImportJobPage", {"items": s.ImportJobSerializer(many=True), "meta": serializers.DictField()}
-        ),
+        responses=page_serializer("ImportJobPage", s.ImportJobSerializer(many=True)),
     )
     def get(self, request):
         filters = _params(s.ImportJobListParamsSerializer, request)
@@ -54,8 +57,14 @@ class ImportJobListCreateView(APIView):
         )
 
     @extend_schema(
+        operation_id="imports_jobs_create",
         summary="Create an import",
-        request={"multipart/form-data": s.ImportJobCreateInputSerializer},
+        # mapping travels as a JSON text part: without the encoding, generated clients send a repr.
+        request={
+            "multipart/form-data": OpenApiRequest(
+                s.ImportJobCreateInputSerializer, encoding={"mapping": {"contentType": "application/json"}}
+            )
+        },
         responses={201: s.ImportJobCreatedSerializer, 413: OpenApiResponse(description="File too large")},
     )
     def post(self, request):
@@ -111,11 +120,10 @@ ImportJobConfirmView = _action_view("confirm", services.import_job_confirm, "Con
 
 class ImportJobLogsView(APIView):
     @extend_schema(
+        operation_id="imports_jobs_logs",
         summary="Get import logs",
         parameters=[s.LogParamsSerializer, PageParamsSerializer],
-        responses=inline_serializer(
-            "ImportLogPage", {"items": s.ImportLogSerializer(many=True), "meta": serializers.DictField()}
-        ),
+        responses=page_serializer("ImportLogPage", s.ImportLogSerializer(many=True)),
     )
     def get(self, request, job_id):
         job = _job(request, job_id)
@@ -168,6 +176,7 @@ class ImportJobRevertView(APIView):
 
 class ImportJobPreviewView(APIView):
     @extend_schema(
+        operation_id="imports_jobs_preview",
         summary="Preview import",
         parameters=[s.PreviewParamsSerializer],
         responses={
@@ -183,10 +192,11 @@ class ImportJobPreviewView(APIView):
 
 class ImportJobErrorReportView(APIView):
     @extend_schema(
+        operation_id="imports_jobs_errors_csv",
         summary="Error report (CSV)",
         responses={
             (200, "text/csv"): OpenApiResponse(
-                response=OpenApiTypes.STR, description="The rejected rows + row_number, field, message"
+                response=OpenApiTypes.BINARY, description="The rejected rows + row_number, field, message"
             ),
             409: OpenApiResponse(
                 description="No report: the stored file was discarded (cancelled job) or cannot be read"

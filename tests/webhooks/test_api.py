@@ -205,3 +205,10 @@ def test_a_pending_delivery_cannot_be_redelivered(api, user):
     response = api.post(f"{URL}/{subscription.pk}/deliveries/{event.pk}/redeliver")
     assert response.status_code == 409
     assert "still pending" in response.json()["detail"]
+
+
+def test_webhook_bodies_are_json_only(api):
+    # The schema declares JSON alone (generated clients pick one body type); a form is refused.
+    response = api.post(URL, {"url": PUBLIC, "events": ["import.completed"]}, format="multipart")
+    assert response.status_code == 415
+    assert not WebhookSubscription.objects.exists()

@@ -33,11 +33,13 @@ class WebhookUpdateInputSerializer(serializers.Serializer):
 
 
 class WebhookSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices), read_only=True)
     disabled_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = WebhookSubscription
         fields = ["id", "url", "events", "is_active", "disabled_reason", "disabled_at", "created_at"]
+        read_only_fields = fields
 
     def get_disabled_reason(self, subscription: WebhookSubscription) -> str | None:
         return subscription.disabled_reason or None
@@ -50,6 +52,7 @@ class WebhookCreatedSerializer(WebhookSerializer):
 
     class Meta(WebhookSerializer.Meta):
         fields = [*WebhookSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
 
 
 class WebhookAttemptSerializer(serializers.ModelSerializer):
@@ -58,10 +61,11 @@ class WebhookAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookAttempt
         fields = ["attempt", "manual", "status_code", "duration_ms", "error", "response_body", "created_at"]
+        read_only_fields = fields
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
-    event = serializers.CharField(source="type")
+    event = serializers.ChoiceField(source="type", choices=EventType.choices, read_only=True)
     attempts = WebhookAttemptSerializer(many=True, read_only=True)
 
     class Meta:
@@ -78,6 +82,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "payload",
             "attempts",
         ]
+        read_only_fields = fields
 
 
 class DeliveryListParamsSerializer(serializers.Serializer):

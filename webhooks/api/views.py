@@ -3,13 +3,14 @@
 from typing import cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response
+from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response, page_serializer
 
 from .. import selectors, services
 from ..models import WebhookEvent, WebhookSubscription
@@ -45,13 +46,14 @@ def _valid(serializer_class, request, **kwargs):
 
 
 class WebhookListCreateView(APIView):
+    # JSON only, as the automations: one body schema per operation for generated clients.
+    parser_classes = [JSONParser]
+
     @extend_schema(
         summary="List webhooks",
         operation_id="webhooks_list",
         parameters=[PageParamsSerializer],
-        responses=inline_serializer(
-            "WebhookPage", {"items": s.WebhookSerializer(many=True), "meta": serializers.DictField()}
-        ),
+        responses=page_serializer("WebhookPage", s.WebhookSerializer(many=True)),
     )
     def get(self, request):
         page = _params(PageParamsSerializer, request)
@@ -79,13 +81,15 @@ class WebhookListCreateView(APIView):
 
 
 class WebhookDetailView(APIView):
-    @extend_schema(summary="Get a webhook", operation_id="webhooks_retrieve", responses=s.WebhookSerializer)
+    parser_classes = [JSONParser]
+
+    @extend_schema(summary="Get a webhook", operation_id="webhooks_get", responses=s.WebhookSerializer)
     def get(self, request, webhook_id):
         return Response(s.WebhookSerializer(_subscription(request, webhook_id)).data)
 
     @extend_schema(
         summary="Change a webhook's events, or disable / re-enable it",
-        operation_id="webhooks_partial_update",
+        operation_id="webhooks_update",
         request=s.WebhookUpdateInputSerializer,
         responses=s.WebhookSerializer,
     )
@@ -98,7 +102,7 @@ class WebhookDetailView(APIView):
             raise ValidationError({exc.field: [str(exc)]}) from None
         return Response(s.WebhookSerializer(subscription).data)
 
-    @extend_schema(summary="Delete a webhook", operation_id="webhooks_destroy", responses={204: None})
+    @extend_schema(summary="Delete a webhook", operation_id="webhooks_delete", responses={204: None})
     def delete(self, request, webhook_id):
         services.webhook_subscription_delete(subscription=_subscription(request, webhook_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -109,10 +113,7 @@ class WebhookDeliveryListView(APIView):
         summary="List a webhook's deliveries",
         operation_id="webhooks_deliveries_list",
         parameters=[s.DeliveryListParamsSerializer, PageParamsSerializer],
-        responses=inline_serializer(
-            "WebhookDeliveryPage",
-            {"items": s.WebhookDeliverySerializer(many=True), "meta": serializers.DictField()},
-        ),
+        responses=page_serializer("WebhookDeliveryPage", s.WebhookDeliverySerializer(many=True)),
     )
     def get(self, request, webhook_id):
         subscription = _subscription(request, webhook_id)
@@ -127,7 +128,7 @@ class WebhookDeliveryListView(APIView):
 class WebhookDeliveryDetailView(APIView):
     @extend_schema(
         summary="Get a delivery with its attempts",
-        operation_id="webhooks_deliveries_retrieve",
+        operation_id="webhooks_deliveries_get",
         responses=s.WebhookDeliverySerializer,
     )
     def get(self, request, webhook_id, delivery_id):
