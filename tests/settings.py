@@ -10,4 +10,4 @@ import os
 
 os.environ.setdefault("DEBUG", "true")
 
-from pixee.settings import *  # noqa: E402, F403
+from pixee.settings import *  # noqa: F403
