@@ -164,6 +164,10 @@ PIXEE_IMPORT_CHUNK_SIZE = env.int("PIXEE_IMPORT_CHUNK_SIZE", default=10_000)
 PIXEE_JOB_HEARTBEAT_TIMEOUT = env.int("PIXEE_JOB_HEARTBEAT_TIMEOUT", default=120)
 PIXEE_JOB_MAX_ATTEMPTS = env.int("PIXEE_JOB_MAX_ATTEMPTS", default=5)
 
+# Automations: how often a non-staff user's schedule may fire, and how many one user may own.
+PIXEE_AUTOMATION_MIN_INTERVAL_MINUTES = env.int("PIXEE_AUTOMATION_MIN_INTERVAL_MINUTES", default=15)
+PIXEE_AUTOMATIONS_PER_USER = env.int("PIXEE_AUTOMATIONS_PER_USER", default=50)
+
 # --- Celery ----------------------------------------------------------------------------------
 _EMBEDDED_BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
