@@ -202,7 +202,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"uploads": env.str("PIXEE_UPLOAD_THROTTLE", default="120/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "uploads": env.str("PIXEE_UPLOAD_THROTTLE", default="120/minute"),
+        # Previews and error reports re-read stored files in the web process.
+        "file_reads": env.str("PIXEE_FILE_READ_THROTTLE", default="30/minute"),
+    },
     "EXCEPTION_HANDLER": "pixee.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": False,
 }

@@ -128,6 +128,10 @@ class ImportJobLogsView(APIView):
 
 
 class ImportJobPreviewView(APIView):
+    # Reading a stored file is the web tier's most expensive answer: rationed per user.
+    throttle_scope = "file_reads"
+    throttle_classes = [ScopedRateThrottle]
+
     @extend_schema(
         summary="Preview import",
         parameters=[s.PreviewParamsSerializer],
@@ -143,6 +147,9 @@ class ImportJobPreviewView(APIView):
 
 
 class ImportJobErrorReportView(APIView):
+    throttle_scope = "file_reads"
+    throttle_classes = [ScopedRateThrottle]
+
     @extend_schema(
         summary="Error report (CSV)",
         responses={

@@ -73,3 +73,19 @@ def test_the_docker_compose_configuration_passes_check_deploy():
     result = _run(_compose_environment(), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_web_workers_are_recycled_with_jitter():
+    # A worker that read a hostile file keeps its peak memory: recycle them, not all at once.
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for command in (compose["services"]["web"]["command"], _dockerfile_cmd()):
+        assert "--max-requests" in command and "--max-requests-jitter" in command
+        assert int(command[command.index("--max-requests-jitter") + 1]) > 0
+
+
+def _dockerfile_cmd() -> list[str]:
+    import json
+
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    line = next(text for text in lines if text.startswith("CMD "))
+    return json.loads(line[4:])
