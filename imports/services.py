@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -23,6 +24,8 @@ from .formats import content_mismatch, file_type_from_name, supported_types
 from .mapping import validate_explicit_mapping
 from .models import ImportJob
 from .staging import discard_staged
+
+logger = logging.getLogger(__name__)
 
 
 class UploadRejected(ValueError):
@@ -220,14 +223,28 @@ def import_jobs_sweep() -> list[str]:
                 "No sign of life from the worker running this job: restarting it from its last checkpoint.",
                 level="warning",
             )
-            tasks().run_import_job.delay(str(job_id))
+            _send_run(str(job_id))
             swept.append(str(job_id))
     return swept
 
 
 def _enqueue_run(job: ImportJob) -> None:
     job_id = str(job.pk)
-    transaction.on_commit(lambda: tasks().run_import_job.delay(job_id))
+    transaction.on_commit(lambda: _send_run(job_id))
+
+
+def _send_run(job_id: str) -> None:
+    """Hand a committed job to a worker, best effort.
+
+    The committed ``pending`` row is the outbox: when the broker cannot take the message, the job
+    stays pending and the sweeper (``import_jobs_sweep``) sends it again once its
+    ``PIXEE_JOB_HEARTBEAT_TIMEOUT`` has passed, so an upload during a broker outage is kept and
+    completes when the broker is back.
+    """
+    try:
+        tasks().run_import_job.delay(job_id)
+    except Exception:  # kombu's OperationalError, or whatever the transport raises
+        logger.warning("Job %s could not be queued now; the sweeper will queue it.", job_id, exc_info=True)
 
 
 def tasks():
