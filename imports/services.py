@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pixee.errors import PayloadTooLarge
+from pixee.idempotency import idempotent_create, request_fingerprint
 from webhooks.validators import check_endpoint_url
 
 from . import pipeline, state
@@ -121,6 +122,21 @@ def import_job_create(
         job.file.delete(save=False)  # no job row, no stored file
         raise
     return job
+
+
+def import_job_create_once(*, user: User, idempotency_key: str | None, **options: Any) -> ImportJob:
+    """``import_job_create``, or with an ``Idempotency-Key`` the job its first use created."""
+    if idempotency_key is None:
+        return import_job_create(user=user, **options)
+    fields = {k: v for k, v in options.items() if k != "file"}
+    return idempotent_create(
+        user=user,
+        scope="imports.job",
+        key=idempotency_key,
+        fingerprint=request_fingerprint(fields, {"file": options["file"]}),
+        create=lambda: import_job_create(user=user, **options),
+        load=lambda pk: ImportJob.objects.get(pk=pk),
+    )
 
 
 def _content_mismatch(file: File, file_type: str) -> str | None:

@@ -4,7 +4,13 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -56,7 +62,20 @@ class ImportJobListCreateView(APIView):
     @extend_schema(
         summary="Create an import",
         request={"multipart/form-data": s.ImportJobCreateInputSerializer},
-        responses={201: s.ImportJobCreatedSerializer, 413: OpenApiResponse(description="File too large")},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Retry safely: the same key and request answer the same job; "
+                "the same key with another request answers 422.",
+            )
+        ],
+        responses={
+            201: s.ImportJobCreatedSerializer,
+            413: OpenApiResponse(description="File too large"),
+            422: OpenApiResponse(description="The Idempotency-Key was used with another request"),
+        },
     )
     def post(self, request):
         limit = settings.PIXEE_MAX_UPLOAD_MB * 1024 * 1024
@@ -66,7 +85,11 @@ class ImportJobListCreateView(APIView):
         data = s.ImportJobCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            job = services.import_job_create(user=request.user, **data.validated_data)
+            job = services.import_job_create_once(
+                user=request.user,
+                idempotency_key=request.headers.get("Idempotency-Key"),
+                **data.validated_data,
+            )
         except services.UploadRejected as exc:
             raise ValidationError({exc.field: [str(exc)]}) from None
         return Response(s.ImportJobCreatedSerializer(job).data, status=status.HTTP_201_CREATED)
