@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -242,6 +243,26 @@ def import_jobs_sweep() -> list[str]:
             _send_run(str(job_id))
             swept.append(str(job_id))
     return swept
+
+
+def upload_temp_files_sweep() -> int:
+    """Delete uploads' temporary files older than ``PIXEE_UPLOAD_TEMP_MAX_AGE``; returns how many.
+
+    Django removes them when a request ends; a request that never ends (a killed web worker)
+    leaves its file behind in ``FILE_UPLOAD_TEMP_DIR``.
+    """
+    folder = settings.FILE_UPLOAD_TEMP_DIR
+    cutoff = time.time() - settings.PIXEE_UPLOAD_TEMP_MAX_AGE
+    removed = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue  # its request finished meanwhile
+    return removed
 
 
 def _enqueue_run(job: ImportJob) -> None:

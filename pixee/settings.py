@@ -145,6 +145,11 @@ STORAGES = {
 PIXEE_MAX_UPLOAD_MB = env.int("PIXEE_MAX_UPLOAD_MB", default=512)
 # Uploads beyond this spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# ...in a folder of ours, not the system's: an interrupted upload's file is swept from here
+# (imports' sweeper, after PIXEE_UPLOAD_TEMP_MAX_AGE seconds).
+FILE_UPLOAD_TEMP_DIR = str(Path(env.str("PIXEE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "tmp" / "uploads"))))
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+PIXEE_UPLOAD_TEMP_MAX_AGE = env.int("PIXEE_UPLOAD_TEMP_MAX_AGE", default=6 * 3600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 PIXEE_ENCRYPTION_KEYS = env.list("PIXEE_ENCRYPTION_KEYS", default=[])
 PIXEE_ALLOW_PRIVATE_NETWORK = env.bool("PIXEE_ALLOW_PRIVATE_NETWORK", default=False)
