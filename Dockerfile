@@ -17,4 +17,4 @@ RUN DEBUG=true python manage.py collectstatic --noinput \
 USER pixee
 
 EXPOSE 8000
-CMD ["gunicorn", "pixee.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "600"]
+CMD ["gunicorn", "pixee.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "600", "--max-requests", "500", "--max-requests-jitter", "100"]

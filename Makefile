@@ -53,7 +53,7 @@ format: venv ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 migrations: venv ## Make migrations after a model change
-	$(BIN)/python manage.py makemigrations
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py makemigrations
 
 clean: ## Remove the embedded default's data (var/)
 	rm -rf var/

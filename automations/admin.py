@@ -142,6 +142,8 @@ class AutomationForm(forms.ModelForm):
             "headers": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
         }
 
+    current_user: Any = None  # set by the admin's get_form
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["source_type"]).choices = [
@@ -214,7 +216,7 @@ class AutomationForm(forms.ModelForm):
             "mapping": data.get("mapping") or {},
         }
         try:
-            services.automation_clean(**self.service_kwargs)
+            services.automation_clean(**self.service_kwargs, actor=self.current_user)
         except services.AutomationInvalid as exc:
             self._add_service_errors(exc.errors)
         self.service_kwargs["is_active"] = data.get("is_active", True)
@@ -395,6 +397,11 @@ class AutomationAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.current_user = request.user  # the schedule floor depends on who saves
+        return form
+
     # --- the automation's page: last run, Run now, pin the reported host key --------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -535,7 +542,9 @@ class AutomationAdmin(admin.ModelAdmin):
                 automation=Automation.objects.get(pk=obj.pk), is_active=obj.is_active
             )
         elif change:
-            saved = services.automation_update(automation=Automation.objects.get(pk=obj.pk), **kwargs)
+            saved = services.automation_update(
+                automation=Automation.objects.get(pk=obj.pk), actor=request.user, **kwargs
+            )
         else:
             saved = services.automation_create(user=request.user, **kwargs)
         obj.__dict__.update(saved.__dict__)

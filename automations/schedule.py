@@ -7,6 +7,7 @@ day must match both.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zoneinfo
 from dataclasses import astuple, dataclass
@@ -98,6 +99,19 @@ def parse_cron(expression: str) -> CronFields:
     except ValueError as exc:
         raise ScheduleError(f"The cron expression {text!r} is invalid ({_detail(exc)}).") from None
     return fields
+
+
+def shortest_interval_minutes(fields: CronFields) -> int:
+    """The shortest gap between two firings, in minutes (conservatively: day fields ignored)."""
+    schedule = fields.crontab()
+    minutes, hours = sorted(schedule.minute), sorted(schedule.hour)
+    gaps = [b - a for a, b in itertools.pairwise(minutes)]
+    # From the last firing of one matching hour to the first of the next (cyclic over the day).
+    for index, hour in enumerate(hours):
+        following = hours[(index + 1) % len(hours)]
+        hour_gap = (following - hour) % 24 or 24
+        gaps.append(hour_gap * 60 - minutes[-1] + minutes[0])
+    return min(gaps)
 
 
 def _detail(exc: BaseException) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -23,7 +24,14 @@ from pixee.errors import Conflict, PayloadTooLarge
 
 from .choices import RunStatus, RunTrigger
 from .models import Automation, AutomationRun
-from .schedule import ScheduleError, normalize, parse_cron, validate_timezone
+from .schedule import (
+    CronFields,
+    ScheduleError,
+    normalize,
+    parse_cron,
+    shortest_interval_minutes,
+    validate_timezone,
+)
 from .signals import automation_failed
 from .sources import (
     CONFIG_FIELDS,
@@ -75,14 +83,19 @@ def automation_clean(
     timezone_name: str,
     file_source: dict[str, Any],
     mapping: dict[str, Any],
+    actor: User | None = None,
 ) -> dict[str, Any]:
-    """All of an automation's settings checked together; ``AutomationInvalid`` names each fault."""
+    """All of an automation's settings checked together; ``AutomationInvalid`` names each fault.
+
+    ``actor`` is who saves it: the schedule floor applies unless it is staff.
+    """
     errors: dict[str, Any] = {}
     cleaned: dict[str, Any] = {"name": (name or "").strip(), "supplier_code": (supplier_code or "").strip()}
     if not cleaned["name"]:
         errors["name"] = ["name is required."]
     try:
-        parse_cron(schedule)
+        fields = parse_cron(schedule)
+        _check_schedule_floor(fields, actor)
         cleaned["schedule"] = normalize(schedule)
     except ScheduleError as exc:
         errors["schedule"] = [str(exc)]
@@ -101,6 +114,31 @@ def automation_clean(
     if errors:
         raise AutomationInvalid(errors)
     return cleaned
+
+
+def _check_schedule_floor(fields: CronFields, actor: User | None) -> None:
+    floor = settings.PIXEE_AUTOMATION_MIN_INTERVAL_MINUTES
+    if actor is not None and actor.is_staff:
+        return
+    interval = shortest_interval_minutes(fields)
+    if interval < floor:
+        raise ScheduleError(
+            f"The schedule runs every {interval} minute(s); automations may run at most every "
+            f"{floor} minutes (PIXEE_AUTOMATION_MIN_INTERVAL_MINUTES)."
+        )
+
+
+def _check_automation_cap(user: User) -> None:
+    """Refuse one automation too many; the caller holds the user's row lock (no race past the cap)."""
+    cap = settings.PIXEE_AUTOMATIONS_PER_USER
+    if Automation.objects.filter(created_by=user).count() >= cap:
+        raise AutomationInvalid(
+            {
+                "non_field_errors": [
+                    f"You already have {cap} automations, the most allowed per user; delete one first."
+                ]
+            }
+        )
 
 
 def automation_create(
@@ -122,10 +160,13 @@ def automation_create(
         timezone_name=timezone_name or settings.TIME_ZONE,
         file_source=file_source,
         mapping=mapping or {},
+        actor=user,
     )
     automation = Automation(created_by=user, is_active=is_active)
     _apply(automation, cleaned)
     with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        _check_automation_cap(user)
         automation.save()
         _schedule_sync(automation)
     logger.info("Automation %s created by user %s.", automation.pk, getattr(user, "pk", None))
@@ -142,8 +183,11 @@ def automation_update(
     file_source: dict[str, Any] | None = None,
     mapping: dict[str, Any] | None = None,
     is_active: bool | None = None,
+    actor: User | None = None,
 ) -> Automation:
     """Change what is given (``None`` keeps a value) and bring the periodic task in step.
+
+    ``actor`` (default: the owner) decides the schedule floor, which staff may go below.
 
     ``file_source`` is merged into the current one: a key left out keeps its value (so secrets
     need not be re-sent); ``""`` clears it. Changing ``type`` replaces the whole source.
@@ -161,6 +205,7 @@ def automation_update(
         timezone_name=automation.timezone if timezone_name is None else timezone_name,
         file_source=source,
         mapping=automation.mapping if mapping is None else mapping,
+        actor=actor or automation.created_by,
     )
     _apply(automation, cleaned)
     if is_active is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pixee.errors import Conflict, PayloadTooLarge
+from pixee.idempotency import idempotent_create, request_fingerprint
 from webhooks.validators import check_endpoint_url
 
 from . import pipeline, revert, state
@@ -22,6 +25,8 @@ from .choices import ImportStatus
 from .formats import content_mismatch, file_type_from_name, supported_types
 from .mapping import validate_explicit_mapping
 from .models import ImportJob
+
+logger = logging.getLogger(__name__)
 
 
 class UploadRejected(ValueError):
@@ -117,6 +122,21 @@ def import_job_create(
         job.file.delete(save=False)  # no job row, no stored file
         raise
     return job
+
+
+def import_job_create_once(*, user: User, idempotency_key: str | None, **options: Any) -> ImportJob:
+    """``import_job_create``, or with an ``Idempotency-Key`` the job its first use created."""
+    if idempotency_key is None:
+        return import_job_create(user=user, **options)
+    fields = {k: v for k, v in options.items() if k != "file"}
+    return idempotent_create(
+        user=user,
+        scope="imports.job",
+        key=idempotency_key,
+        fingerprint=request_fingerprint(fields, {"file": options["file"]}),
+        create=lambda: import_job_create(user=user, **options),
+        load=lambda pk: ImportJob.objects.get(pk=pk),
+    )
 
 
 def _content_mismatch(file: File, file_type: str) -> str | None:
@@ -244,7 +264,7 @@ def import_jobs_sweep() -> list[str]:
                 "No sign of life from the worker running this job: restarting it from its last checkpoint.",
                 level="warning",
             )
-            tasks().run_import_job.delay(str(job_id))
+            _send_run(str(job_id))
             swept.append(str(job_id))
     stale_reverts = revert.pending_reverts().filter(
         Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, revert_requested_at__lt=stale)
@@ -259,9 +279,43 @@ def import_jobs_sweep() -> list[str]:
     return swept
 
 
+def upload_temp_files_sweep() -> int:
+    """Delete uploads' temporary files older than ``PIXEE_UPLOAD_TEMP_MAX_AGE``; returns how many.
+
+    Django removes them when a request ends; a request that never ends (a killed web worker)
+    leaves its file behind in ``FILE_UPLOAD_TEMP_DIR``.
+    """
+    folder = settings.FILE_UPLOAD_TEMP_DIR
+    cutoff = time.time() - settings.PIXEE_UPLOAD_TEMP_MAX_AGE
+    removed = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue  # its request finished meanwhile
+    return removed
+
+
 def _enqueue_run(job: ImportJob) -> None:
     job_id = str(job.pk)
-    transaction.on_commit(lambda: tasks().run_import_job.delay(job_id))
+    transaction.on_commit(lambda: _send_run(job_id))
+
+
+def _send_run(job_id: str) -> None:
+    """Hand a committed job to a worker, best effort.
+
+    The committed ``pending`` row is the outbox: when the broker cannot take the message, the job
+    stays pending and the sweeper (``import_jobs_sweep``) sends it again once its
+    ``PIXEE_JOB_HEARTBEAT_TIMEOUT`` has passed, so an upload during a broker outage is kept and
+    completes when the broker is back.
+    """
+    try:
+        tasks().run_import_job.delay(job_id)
+    except Exception:  # kombu's OperationalError, or whatever the transport raises
+        logger.warning("Job %s could not be queued now; the sweeper will queue it.", job_id, exc_info=True)
 
 
 def tasks():

@@ -71,10 +71,12 @@ def transition(job_id, action: str, *, raise_conflict: bool = True, **fields) ->
         )
     if target in FINISHED:
         updates.setdefault("completed_at", timezone.now())
-    applied = ImportJob.objects.filter(pk=job_id, status__in=sources).update(**updates) == 1
-    if applied and target in ANNOUNCED:
-        # On commit: a change that rolls back must never be announced.
-        transaction.on_commit(lambda: _announce(job_id, target), robust=True)
+    with transaction.atomic():
+        applied = ImportJob.objects.filter(pk=job_id, status__in=sources).update(**updates) == 1
+        if applied and target in ANNOUNCED:
+            # In the status change's own transaction: both commit or neither does, so no crash in
+            # between can lose the event (its delivery is queued once they have committed).
+            _announce(job_id, target)
     if not applied and raise_conflict:
         current = ImportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
         raise Conflict(f"Cannot {action.replace('_', ' ')} a job that is {current}.")
@@ -82,7 +84,8 @@ def transition(job_id, action: str, *, raise_conflict: bool = True, **fields) ->
 
 
 def _announce(job_id, status: str) -> None:
-    # A failing receiver must not disturb the job (nor the other receivers).
+    # A failing receiver must not disturb the job (nor the other receivers); each receiver keeps
+    # its writes in its own savepoint, so its failure leaves the transaction usable.
     for receiver, result in import_job_status_changed.send_robust(
         sender=None, job_id=job_id, status=str(status)
     ):

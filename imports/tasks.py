@@ -22,4 +22,6 @@ def discard_import_data(job_id: str) -> None:
 
 @shared_task
 def sweep_stalled_jobs() -> list[str]:
+    # The same beat entry sweeps what interrupted uploads leave behind.
+    services.upload_temp_files_sweep()
     return services.import_jobs_sweep()

@@ -7,3 +7,7 @@ class Conflict(Exception):
 
 class PayloadTooLarge(Exception):
     """An upload or download exceeds a configured size limit (HTTP 413)."""
+
+
+class Unprocessable(Exception):
+    """The request is well-formed but conflicts with an earlier one (HTTP 422)."""

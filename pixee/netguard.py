@@ -2,7 +2,8 @@
 
 Webhook receivers and HTTP sources are URLs chosen by users. Every connection resolves the
 host, refuses it unless every address is public (no loopback, private, link-local, shared,
-reserved, multicast or unspecified address, IPv4-mapped IPv6 included), then connects to the
+reserved, multicast or unspecified address; an IPv6 address carrying an IPv4 one, as mapped,
+IPv4-compatible, NAT64, 6to4 or Teredo addresses do, is judged by that IPv4), then connects to the
 very address it checked, so DNS cannot answer differently between check and connect. Redirects
 open new connections and are checked the same way. ``PIXEE_ALLOW_PRIVATE_NETWORK`` lifts it.
 """
@@ -30,10 +31,35 @@ class UnresolvableHost(BlockedAddress):
     """The host does not resolve (yet): nothing can be reached, nothing was checked."""
 
 
+# NAT64 (RFC 6052) translates the last 32 bits to an IPv4 destination; the local-use prefix
+# (RFC 8215) may embed it anywhere, so it is never public.
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+# Deprecated IPv4-compatible addresses (RFC 4291 2.5.5.1): ``::a.b.c.d``.
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a packet to ``ip`` would end up at, for the IPv6 forms that embed one."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]  # (server, client): traffic goes to the client
+    if ip in _NAT64_WELL_KNOWN or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL_USE:
+            return False
+        carried = _carried_ipv4(ip)
+        if carried is not None:
+            return carried.is_global and not carried.is_multicast
     return ip.is_global and not ip.is_multicast
 
 

@@ -14,11 +14,26 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the embedded default keeps its database, broker queue and media.
 VAR_DIR = Path(env.str("PIXEE_VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless asked for: the embedded default (make run) turns it on explicitly.
+DEBUG = env.bool("DEBUG", default=False)
 
-# A development key is fine for the embedded default; production must bring its own.
+
+def _required_in_production(name: str, why: str) -> None:
+    """Stop at start, in one sentence, when production lacks a secret it must bring."""
+    if not DEBUG and not env.str(name, default="").strip():
+        # SystemExit prints the sentence alone: the operator needs the name, not a traceback.
+        raise SystemExit(f"{name} must be set when DEBUG is off: {why}.")
+
+
+_required_in_production("SECRET_KEY", "it signs sessions, CSRF tokens and password resets")
+_required_in_production(
+    "PIXEE_ENCRYPTION_KEYS",
+    "stored passwords and keys are encrypted with it (comma-separated Fernet keys)",
+)
+
+# A development key is fine for the embedded default only (DEBUG on); production brings its own.
 _DEV_SECRET = "django-insecure-embedded-default-only-not-for-production"  # noqa: S105
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else environ.Env.NOTSET)
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -135,6 +150,11 @@ STORAGES = {
 PIXEE_MAX_UPLOAD_MB = env.int("PIXEE_MAX_UPLOAD_MB", default=512)
 # Uploads beyond this spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# ...in a folder of ours, not the system's: an interrupted upload's file is swept from here
+# (imports' sweeper, after PIXEE_UPLOAD_TEMP_MAX_AGE seconds).
+FILE_UPLOAD_TEMP_DIR = str(Path(env.str("PIXEE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "tmp" / "uploads"))))
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+PIXEE_UPLOAD_TEMP_MAX_AGE = env.int("PIXEE_UPLOAD_TEMP_MAX_AGE", default=6 * 3600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 PIXEE_ENCRYPTION_KEYS = env.list("PIXEE_ENCRYPTION_KEYS", default=[])
 PIXEE_ALLOW_PRIVATE_NETWORK = env.bool("PIXEE_ALLOW_PRIVATE_NETWORK", default=False)
@@ -159,13 +179,19 @@ PIXEE_IMPORT_CHUNK_SIZE = env.int(
 PIXEE_JOB_HEARTBEAT_TIMEOUT = env.int("PIXEE_JOB_HEARTBEAT_TIMEOUT", default=120)
 PIXEE_JOB_MAX_ATTEMPTS = env.int("PIXEE_JOB_MAX_ATTEMPTS", default=5)
 
+# Automations: how often a non-staff user's schedule may fire, and how many one user may own.
+PIXEE_AUTOMATION_MIN_INTERVAL_MINUTES = env.int("PIXEE_AUTOMATION_MIN_INTERVAL_MINUTES", default=15)
+PIXEE_AUTOMATIONS_PER_USER = env.int("PIXEE_AUTOMATIONS_PER_USER", default=50)
+
 # --- Celery ----------------------------------------------------------------------------------
 _EMBEDDED_BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (_EMBEDDED_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # kombu's default is ./control, i.e. wherever the process was started.
+        "control_folder": str(_EMBEDDED_BROKER_DIR / "control"),
         "data_folder_in": str(_EMBEDDED_BROKER_DIR / "in"),
         "data_folder_out": str(_EMBEDDED_BROKER_DIR / "in"),
         "processed_folder": str(_EMBEDDED_BROKER_DIR / "processed"),
@@ -191,7 +217,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"uploads": env.str("PIXEE_UPLOAD_THROTTLE", default="120/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "uploads": env.str("PIXEE_UPLOAD_THROTTLE", default="120/minute"),
+        # Previews and error reports re-read stored files in the web process.
+        "file_reads": env.str("PIXEE_FILE_READ_THROTTLE", default="30/minute"),
+    },
     "EXCEPTION_HANDLER": "pixee.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": False,
 }
@@ -232,6 +262,17 @@ LOGGING = {
 }
 
 if not DEBUG:
+    # Production is served over HTTPS, TLS ending at a proxy that sets X-Forwarded-Proto and
+    # redirects plain HTTP itself (so the app does not, unless SECURE_SSL_REDIRECT asks: health
+    # checks and the bench speak HTTP to gunicorn directly). Every other default is the safe one,
+    # so `manage.py check --deploy` is clean; browsers ignore HSTS sent over plain HTTP.
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+    if not SECURE_SSL_REDIRECT:
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)

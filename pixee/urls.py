@@ -16,6 +16,18 @@ api_v1: list = [
     re_path(r"", lambda request: JsonResponse({"detail": "Not found."}, status=404)),
 ]
 
+
+def server_error(request, *args, **kwargs):
+    """An unexpected failure: JSON under /api/, Django's page elsewhere; never a traceback."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal error: the request could not be completed."}, status=500)
+    from django.views.defaults import server_error as html_server_error
+
+    return html_server_error(request, *args, **kwargs)
+
+
+handler500 = server_error
+
 urlpatterns = [
     # The banner points people at the root: send them to the admin, which links the API docs.
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),

@@ -96,7 +96,9 @@ class AutomationDetailView(APIView):
         automation = _automation(request, automation_id)
         data = _valid(s.AutomationInputSerializer, request.data, partial=True)
         try:
-            automation = services.automation_update(automation=automation, **_service_kwargs(data))
+            automation = services.automation_update(
+                automation=automation, actor=request.user, **_service_kwargs(data)
+            )
         except services.AutomationInvalid as exc:
             raise ValidationError(exc.errors) from None
         return _answer(automation)

@@ -5,12 +5,14 @@ from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiRequest,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
+    inline_serializer,
 )
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -65,7 +67,20 @@ class ImportJobListCreateView(APIView):
                 s.ImportJobCreateInputSerializer, encoding={"mapping": {"contentType": "application/json"}}
             )
         },
-        responses={201: s.ImportJobCreatedSerializer, 413: OpenApiResponse(description="File too large")},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Retry safely: the same key and request answer the same job; "
+                "the same key with another request answers 422.",
+            )
+        ],
+        responses={
+            201: s.ImportJobCreatedSerializer,
+            413: OpenApiResponse(description="File too large"),
+            422: OpenApiResponse(description="The Idempotency-Key was used with another request"),
+        },
     )
     def post(self, request):
         limit = settings.PIXEE_MAX_UPLOAD_MB * 1024 * 1024
@@ -75,7 +90,11 @@ class ImportJobListCreateView(APIView):
         data = s.ImportJobCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            job = services.import_job_create(user=request.user, **data.validated_data)
+            job = services.import_job_create_once(
+                user=request.user,
+                idempotency_key=request.headers.get("Idempotency-Key"),
+                **data.validated_data,
+            )
         except services.UploadRejected as exc:
             raise ValidationError({exc.field: [str(exc)]}) from None
         return Response(s.ImportJobCreatedSerializer(job).data, status=status.HTTP_201_CREATED)
@@ -175,6 +194,10 @@ class ImportJobRevertView(APIView):
 
 
 class ImportJobPreviewView(APIView):
+    # Reading a stored file is the web tier's most expensive answer: rationed per user.
+    throttle_scope = "file_reads"
+    throttle_classes = [ScopedRateThrottle]
+
     @extend_schema(
         operation_id="imports_jobs_preview",
         summary="Preview import",
@@ -191,6 +214,9 @@ class ImportJobPreviewView(APIView):
 
 
 class ImportJobErrorReportView(APIView):
+    throttle_scope = "file_reads"
+    throttle_classes = [ScopedRateThrottle]
+
     @extend_schema(
         operation_id="imports_jobs_errors_csv",
         summary="Error report (CSV)",

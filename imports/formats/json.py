@@ -43,6 +43,17 @@ _DIGIT_RUN = re.compile(rb"[0-9]{%d,}" % MAX_DIGIT_RUN)
 PEEK_ITEMS = 1000
 BUFFER_BYTES = 64 * 1024
 
+# yajl turns an escaped lone high surrogate into "?" and lets a UTF-8-encoded one through; either is
+# no character. Before parsing, each becomes U+FFFF (a noncharacter, the same length in both
+# spellings), so the item holding it is a row error rather than silently changed text. Pairs stay.
+_SURROGATE = re.compile(
+    rb"(?<!\\)((?:\\\\)*)\\u[dD][89abAB][0-9a-fA-F]{2}(\\u[dD][c-fC-F][0-9a-fA-F]{2})?"
+    rb"|(?<!\\)((?:\\\\)*)\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    rb"|\xed[\xa0-\xbf][\x80-\xbf]"
+)
+_NOT_A_CHARACTER = "\uffff"
+_SURROGATE_WINDOW = 12  # bytes a decision may need: a high escape and the low one after it
+
 _KINDS = {
     "string": "a string",
     "number": "a number",
@@ -103,8 +114,8 @@ class JsonReader(RowReader):
         if encoding == "utf-8":
             if head.startswith(codecs.BOM_UTF8):
                 self.fileobj.seek(len(codecs.BOM_UTF8))  # yajl does not skip a BOM
-            return _DigitGuard(self.fileobj)
-        return _DigitGuard(Utf8Stream(self.fileobj, encoding))
+            return _DigitGuard(_SurrogateMarker(self.fileobj))
+        return _DigitGuard(_SurrogateMarker(Utf8Stream(self.fileobj, encoding)))
 
     def _peek_columns(self) -> list[str]:
         for row in self._items:
@@ -195,6 +206,11 @@ class JsonReader(RowReader):
                 if "\x00" in key:
                     # Keys become column names and attribute names, which PostgreSQL cannot store.
                     raise FormatError(f"Item {self._position} has a key holding a NUL character (U+0000).")
+                if _NOT_A_CHARACTER in key:
+                    raise FormatError(
+                        f"Item {self._position} has a key holding a lone UTF-16 surrogate, "
+                        "which is not a character."
+                    )
             elif event == "start_map" or event == "start_array":
                 child: Any = {} if event == "start_map" else []
                 if type(current) is dict:
@@ -218,6 +234,11 @@ class JsonReader(RowReader):
                     raise FormatError(
                         f"Item {self._position} has a value longer than {MAX_FIELD_CHARS} characters "
                         f"(at key '{self._key}')."
+                    )
+                if event == "string" and problem is None and _NOT_A_CHARACTER in value:
+                    problem = (
+                        f"item {self._position}: the value at key '{key}' holds a lone UTF-16 "
+                        "surrogate, which is not a character"
                     )
                 if event == "number" and problem is None and _too_big(value):
                     problem = (
@@ -288,6 +309,62 @@ class _DigitGuard(io.RawIOBase):
         buffer[: len(data)] = data
         self._offset += len(data)
         return len(data)
+
+
+class _SurrogateMarker(io.RawIOBase):
+    """Passes ``raw`` through with each lone surrogate (escaped or UTF-8) replaced by U+FFFF."""
+
+    def __init__(self, raw):
+        self._raw = raw
+        self._carry = b""  # raw bytes not decided yet (a block may end inside an escape)
+        self._ready = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._ready and not self._eof:
+            block = self._raw.read(max(len(buffer), 4096))
+            window = self._carry + block
+            self._eof = not block
+            self._ready, self._carry = _mark_surrogates(window, final=self._eof)
+        size = min(len(buffer), len(self._ready))
+        buffer[:size] = self._ready[:size]
+        self._ready = self._ready[size:]
+        return size
+
+
+def _mark_surrogates(window: bytes, *, final: bool) -> tuple[bytes, bytes]:
+    """``window`` split into its decided part (surrogates marked) and the raw bytes still open."""
+    if not final and (b"\\" not in window[-_SURROGATE_WINDOW:] and b"\xed" not in window[-3:]):
+        limit = cut = len(window)  # the common case: nothing can straddle the end of the block
+    else:
+        limit = cut = len(window) if final else max(len(window) - _SURROGATE_WINDOW, 0)
+    if b"\\u" not in window and b"\xed" not in window:
+        marked = window
+    else:
+
+        def mark(match: re.Match) -> bytes:
+            nonlocal cut
+            if match.start() >= limit:
+                return match.group()
+            cut = max(cut, match.end())
+            if match.group(2):
+                return match.group()  # a valid pair
+            if match.group().startswith(b"\xed"):
+                return "\uffff".encode()
+            escaped = match.group(1) if match.group(1) is not None else match.group(3)
+            return escaped + b"\\uffff"
+
+        marked = _SURROGATE.sub(mark, window)
+    if cut == limit and not final:
+        # Never stop inside a run of backslashes: its parity decides what the next one escapes.
+        run = cut
+        while run > 0 and window[run - 1] == 0x5C:
+            run -= 1
+        cut = run + 2 * ((cut - run) // 2)
+    return marked[:cut], window[cut:]
 
 
 def _blank(value: Any) -> bool:

@@ -110,10 +110,10 @@ class XlsxReader(RowReader):
                 yield RawRow(self._number, dict(zip(self._header, values, strict=False)))
         except FormatError:
             raise
-        except _CORRUPT as exc:
+        except _CORRUPT:
             logger.info("unreadable workbook row %s", self._number, exc_info=True)
             raise FormatError(
-                f"The workbook is corrupt: its first sheet cannot be read after row {self._number} ({exc})."
+                f"The workbook is corrupt: its first sheet cannot be read after row {self._number}."
             ) from None
         finally:
             self._close()
@@ -146,18 +146,17 @@ class XlsxReader(RowReader):
         except FormatError:
             self._close()
             raise
-        except _CORRUPT as exc:
+        except _CORRUPT:
             self._close()
             logger.info("unreadable workbook sheet", exc_info=True)
-            raise FormatError(f"The workbook is corrupt: its first sheet cannot be read ({exc}).") from None
+            raise FormatError("The workbook is corrupt: its first sheet cannot be read.") from None
 
     def _check_archive(self) -> None:
         try:
             archive = zipfile.ZipFile(self.fileobj)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-            raise FormatError(
-                f"The file is named .xlsx but it is not a readable ZIP archive ({exc})."
-            ) from None
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            logger.info("unreadable workbook archive", exc_info=True)
+            raise FormatError("The file is named .xlsx but it is not a readable ZIP archive.") from None
         with archive:
             entries = archive.infolist()
         if len(entries) > MAX_ENTRIES:
@@ -189,11 +188,8 @@ class XlsxReader(RowReader):
                     f"The workbook's part '{name}' inflates {entry.file_size // max(entry.compress_size, 1)} "
                     f"times (at most {MAX_RATIO} is accepted): it looks like a zip bomb."
                 )
-            if name.lower().endswith("sharedstrings.xml") and entry.file_size > MAX_SHARED_STRINGS_BYTES:
-                raise FormatError(
-                    f"The workbook's shared text table inflates to {entry.file_size} bytes; at most "
-                    f"{MAX_SHARED_STRINGS_BYTES} are accepted, as it is held in memory (export it as CSV)."
-                )
+            if name.lower().endswith("sharedstrings.xml"):
+                _check_shared_strings_size(entry.file_size)
             names.add(posixpath.normpath(name).lower())
         if total > MAX_UNCOMPRESSED_BYTES:
             raise FormatError(
@@ -206,15 +202,27 @@ class XlsxReader(RowReader):
         self.fileobj.seek(0)
 
     def _load(self):
-        from openpyxl import load_workbook  # heavy: only when an XLSX file is read
+        from openpyxl.reader.excel import ExcelReader  # heavy: only when an XLSX file is read
         from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+        from openpyxl.xml.constants import SHARED_STRINGS
 
         ReadOnlyWorksheet._get_size = _sheet_size_from_head  # see below
         try:
-            return load_workbook(self.fileobj, read_only=True, data_only=True, keep_links=False)
-        except _CORRUPT as exc:
+            reader = ExcelReader(self.fileobj, read_only=True, data_only=True, keep_links=False)
+            _bound_text_runs(reader.archive)
+            # The shared text table is the part the manifest names, whatever it is called: the
+            # very lookup openpyxl does next. Its whole content is held in memory.
+            reader.read_manifest()
+            part = reader.package.find(SHARED_STRINGS)
+            if part is not None:
+                _check_shared_strings_size(reader.archive.getinfo(part.PartName[1:]).file_size)
+            reader.read()
+            return reader.wb
+        except FormatError:
+            raise
+        except _CORRUPT:
             logger.info("unreadable workbook", exc_info=True)
-            raise FormatError(f"The workbook is corrupt and cannot be opened ({exc}).") from None
+            raise FormatError("The workbook is corrupt and cannot be opened.") from None
 
     def _read_header(self) -> list[str]:
         for cells in self._cells:
@@ -232,6 +240,80 @@ class XlsxReader(RowReader):
         if workbook is not None:
             workbook.close()
             self._workbook = None
+
+
+def _check_shared_strings_size(size: int) -> None:
+    if size > MAX_SHARED_STRINGS_BYTES:
+        raise FormatError(
+            f"The workbook's shared text table inflates to {size} bytes; at most "
+            f"{MAX_SHARED_STRINGS_BYTES} are accepted, as it is held in memory (export it as CSV)."
+        )
+
+
+# A text (a cell, a shared text) longer than this many bytes of XML is refused while it streams,
+# before the parser holds it: characters are at most 4 bytes of UTF-8, and escapes (&amp;, _xHHHH_)
+# take up to 7 bytes for one character. Anything else between two tags is short.
+MAX_TEXT_RUN_BYTES = 7 * MAX_FIELD_CHARS
+_LONG_RUN = re.compile(rb"[^<]{%d,}" % (MAX_TEXT_RUN_BYTES + 1))
+
+
+class _BoundedTextRuns:
+    """A workbook part's stream that fails as soon as a run of bytes without ``<`` is too long.
+
+    XML text and attribute values cannot contain a literal ``<``, so this bounds every text the
+    parser would build, at the cost of one ``find`` per block read.
+    """
+
+    def __init__(self, raw, name: str):
+        self._raw = raw
+        self._name = name
+        self._run = 0  # bytes since the last "<" seen
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        first = data.find(b"<")
+        if first < 0:
+            self._run += len(data)
+        else:
+            if self._run + first > MAX_TEXT_RUN_BYTES or (
+                len(data) > MAX_TEXT_RUN_BYTES and _LONG_RUN.search(data, first)
+            ):
+                self._refuse()
+            self._run = len(data) - data.rfind(b"<") - 1
+        if self._run > MAX_TEXT_RUN_BYTES:
+            self._refuse()
+        return data
+
+    def _refuse(self) -> None:
+        raise FormatError(
+            f"The workbook holds a text longer than {MAX_FIELD_CHARS} characters (in its part "
+            f"'{self._name}'); such a cell is refused before it is read into memory."
+        )
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __getattr__(self, name: str):
+        return getattr(self._raw, name)
+
+
+def _bound_text_runs(archive: zipfile.ZipFile) -> None:
+    """Every part openpyxl opens from ``archive`` (sheets, shared strings) streams bounded."""
+    original_open = archive.open
+
+    def bounded_open(name, mode="r", *args, **kwargs):
+        stream = original_open(name, mode, *args, **kwargs)
+        if mode != "r":
+            return stream
+        return _BoundedTextRuns(stream, name.filename if isinstance(name, zipfile.ZipInfo) else name)
+
+    archive.open = bounded_open  # type: ignore[method-assign]
 
 
 def _sheet_size_from_head(sheet) -> None:

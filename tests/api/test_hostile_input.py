@@ -130,3 +130,18 @@ def test_a_nul_character_in_an_admin_list_filter_is_400_not_500(admin_client):
     # The admin passes list-filter parameters to the ORM as they come.
     assert admin_client.get("/admin/imports/importjob/?supplier_code=%00").status_code == 400
     assert admin_client.get("/admin/imports/importjob/?supplier_code=A").status_code == 200
+
+
+def test_an_unexpected_api_failure_answers_json_not_html(api, monkeypatch, settings):
+    from imports import selectors
+
+    def crash(**kwargs):
+        raise RuntimeError("/var/secret/path: something broke\nTraceback")
+
+    monkeypatch.setattr(selectors, "import_job_list", crash)
+    api.raise_request_exception = False
+    settings.DEBUG = False
+    response = api.get("/api/v1/imports/jobs")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Internal error: the request could not be completed."}

@@ -136,6 +136,41 @@ def test_invalid_cron_is_a_400_naming_the_fault(api, schedule, message):
     assert message in response.json()["schedule"][0]
 
 
+@pytest.mark.parametrize("schedule", ["* * * * *", "*/5 * * * *", "0,10 * * * *", "2,58 23,0 * * *"])
+def test_a_schedule_more_frequent_than_the_floor_is_400(api, schedule):
+    response = api.post(URL, {**SPEC_BODY, "schedule": schedule}, format="json")
+    assert response.status_code == 400, response.content
+    assert "at most every 15 minutes" in response.json()["schedule"][0]
+    assert not Automation.objects.exists()
+
+
+def test_the_floor_comes_from_the_setting_and_applies_to_updates(api, settings):
+    settings.PIXEE_AUTOMATION_MIN_INTERVAL_MINUTES = 60
+    assert api.post(URL, {**SPEC_BODY, "schedule": "*/30 * * * *"}, format="json").status_code == 400
+    body = _create(api, schedule="0 * * * *")
+    response = api.patch(f"{URL}/{body['id']}", {"schedule": "*/20 * * * *"}, format="json")
+    assert response.status_code == 400
+    assert "at most every 60 minutes" in response.json()["schedule"][0]
+
+
+def test_staff_may_schedule_below_the_floor(staff_api):
+    response = staff_api.post(URL, {**SPEC_BODY, "schedule": "* * * * *"}, format="json")
+    assert response.status_code == 201, response.content
+
+
+def test_automations_per_user_are_capped(api, other_api, settings):
+    settings.PIXEE_AUTOMATIONS_PER_USER = 2
+    _create(api)
+    _create(api)
+    response = api.post(URL, SPEC_BODY, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": ["You already have 2 automations, the most allowed per user; delete one first."]
+    }
+    assert Automation.objects.filter(created_by=api.user).count() == 2
+    assert other_api.post(URL, SPEC_BODY, format="json").status_code == 201
+
+
 def test_invalid_file_source_mapping_and_timezone_are_400_with_field_errors(api):
     response = api.post(
         URL,

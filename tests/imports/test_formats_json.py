@@ -152,13 +152,33 @@ def test_malformed_json_fails_with_its_position(data, message):
         assert "invalid bytes in UTF8 string" in str(caught.value)
 
 
-@pytest.mark.parametrize("string", [b"\xed\xa0\x80", b"a\\udc00"])
-def test_a_lone_surrogate_in_a_string_fails(string):
-    # yajl lets it through (UTF-8-encoded, or a low one escaped); Python cannot decode it.
+@pytest.mark.parametrize("string", [b"\xed\xa0\x80", b"a\\udc00", b"\\ud800x", b"\\\\\\ud800"])
+def test_a_lone_surrogate_in_a_value_is_a_row_error_not_changed_text(string):
+    # yajl turned an escaped high one into "?" and let a UTF-8-encoded one through.
+    _, rows = read(b'[{"ean": "1", "name": "' + string + b'"}, {"ean": "2", "name": "ok"}]')
+    assert [(r.number, r.error) for r in rows] == [
+        (1, "item 1: the value at key 'name' holds a lone UTF-16 surrogate, which is not a character"),
+        (2, None),
+    ]
+
+
+def test_surrogate_pairs_and_escaped_backslashes_are_kept_across_block_boundaries():
+    # Each item is placed so that its escapes straddle the reader's blocks at every offset.
+    items = []
+    for pad in range(0, 40):
+        items.append({"ean": str(pad), "name": "x" * (4090 + pad), "note": "\U0001f600 \\ud800"})
+    data = json.dumps(items, ensure_ascii=True).encode()
+    lone = data.replace(b'"note": "', b'"note": "\\ud800', 7)
+    _, rows = read(data)
+    assert all(r.error is None and r.values["note"] == "\U0001f600 \\ud800" for r in rows)
+    _, rows = read(lone)
+    assert [r.number for r in rows if r.error] == list(range(1, 8))
+
+
+def test_a_lone_surrogate_in_a_key_fails():
     fails(
-        b'[{"ean": "1", "name": "' + string + b'"}]',
-        "The JSON is malformed in item 1 (after key 'name'): a string holds a lone UTF-16 surrogate, "
-        "which is not a character.",
+        b'[{"ean": "1", "na\\ud800me": "x"}]',
+        "Item 1 has a key holding a lone UTF-16 surrogate, which is not a character.",
     )
 
 

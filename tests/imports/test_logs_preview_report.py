@@ -203,3 +203,21 @@ def test_pausing_a_finished_job_is_409(api):
     assert response.status_code == 409
     assert response.json() == {"detail": "Cannot pause a job that is completed."}
     assert ImportJob.objects.get(pk=job.pk).status == "completed"
+
+
+def test_previews_and_error_reports_are_throttled_per_user(api, other_api, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"file_reads": "3/minute"})
+    job = run_import(bad_rows_csv(2), user=api.user)
+    base = f"/api/v1/imports/jobs/{job.pk}"
+    codes = [api.get(f"{base}/preview").status_code for _ in range(2)]
+    codes.append(api.get(f"{base}/errors.csv").status_code)
+    codes.append(api.get(f"{base}/errors.csv").status_code)
+    assert codes == [200, 200, 200, 429]
+    assert api.get(f"{base}/preview").json()["detail"].startswith("Request was throttled")
+    assert api.get(base).status_code == 200  # the job itself is not a file read
+    other = run_import(bad_rows_csv(1), user=other_api.user)
+    assert other_api.get(f"/api/v1/imports/jobs/{other.pk}/preview").status_code == 200

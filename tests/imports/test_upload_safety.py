@@ -140,3 +140,30 @@ def test_max_errors_beyond_the_column_is_refused_by_the_service_too():
             user=None, file=SimpleUploadedFile("c.csv", csv_of_size(100)), max_errors=2**31, enqueue=False
         )
     assert not ImportJob.objects.exists()
+
+
+def test_an_interrupted_upload_s_temporary_file_is_ours_and_swept(settings, tmp_path):
+    import os
+    import time
+
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    from imports import services as import_services
+    from imports import tasks as import_tasks
+
+    assert Path(settings.FILE_UPLOAD_TEMP_DIR).is_relative_to(settings.VAR_DIR)
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    # What Django writes a large upload to while it arrives: in our folder, not the system's.
+    upload = TemporaryUploadedFile("big.csv", "text/csv", 0, "utf-8")
+    assert os.path.dirname(upload.temporary_file_path()) == str(tmp_path)
+    upload.write(b"ean,name\n")
+    upload.flush()
+    fresh = tmp_path / "fresh.upload"
+    fresh.write_bytes(b"in progress")
+    old = time.time() - settings.PIXEE_UPLOAD_TEMP_MAX_AGE - 60
+    os.utime(upload.temporary_file_path(), (old, old))  # as if its request died hours ago
+    import_tasks.sweep_stalled_jobs()
+    assert not os.path.exists(upload.temporary_file_path())
+    assert fresh.exists()  # a running upload keeps its file
+    assert import_services.upload_temp_files_sweep() == 0
+    upload.close()

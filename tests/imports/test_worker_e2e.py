@@ -46,3 +46,44 @@ def test_dry_run_waits_at_ready_then_confirm_imports(api, celery_worker_process)
     body = wait_for(lambda: job_status(api, job_id, "completed", "failed"), timeout=60, message="completion")
     assert body["products_created"] == 2
     assert Product.objects.count() == 2
+
+
+@pytest.fixture
+def broker_down():
+    """This process's Celery app pointed at a loopback port where no broker listens, then restored."""
+    from pixee.celery import app
+    from tests.automations.servers import closed_port
+
+    def reconnect(url):
+        # The write URL: CELERY_BROKER_URL in the environment would win over broker_url.
+        app.conf.broker_write_url = url
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    reconnect(f"redis://127.0.0.1:{closed_port()}/1")
+    yield lambda: reconnect(None)
+    reconnect(None)
+
+
+@pytest.mark.slow
+def test_an_upload_during_a_broker_outage_is_kept_and_completes_when_the_broker_is_back(
+    api, celery_worker_process, broker_down, settings
+):
+    from imports import services
+    from imports.models import ImportJob
+
+    response = upload(api, f"ean,name\n{ean13(1)},Kept\n")
+    assert response.status_code == 201, response.content
+    assert response["Content-Type"] == "application/json"
+    job = ImportJob.objects.get(pk=response.json()["id"])
+    assert job.status == "pending"
+    assert job.file and job.file.storage.exists(job.file.name), "the stored file was kept"
+
+    broker_down()  # the broker is back
+    settings.PIXEE_JOB_HEARTBEAT_TIMEOUT = 0
+    assert str(job.pk) in services.import_jobs_sweep()
+    body = wait_for(
+        lambda: job_status(api, str(job.pk), "completed", "failed"), timeout=60, message="the job to finish"
+    )
+    assert body["status"] == "completed", body["error_summary"]
+    assert Product.objects.filter(name="Kept").count() == 1

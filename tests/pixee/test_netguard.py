@@ -25,13 +25,25 @@ from pixee.netguard import BlockedAddress, guarded_session, is_public
         "::ffff:127.0.0.1",
         "::ffff:10.0.0.1",
         "224.0.0.1",
+        # IPv6 forms that carry a private IPv4 address are judged by it.
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b:1::808:808",  # NAT64 local-use prefix: never public
+        "::127.0.0.1",  # IPv4-compatible
+        "::10.0.0.1",
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
     ],
 )
 def test_private_and_reserved_addresses_are_not_public(address):
     assert not is_public(address)
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize(
+    "address",
+    ["8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"],
+)
 def test_public_addresses(address):
     assert is_public(address)
 
@@ -61,12 +73,30 @@ def loopback_server():
 
 @pytest.mark.parametrize(
     "host",
-    ["127.0.0.1", "localhost", "2130706433", "0177.0.0.1", "127.1", "[::ffff:127.0.0.1]", "[::1]"],
+    [
+        "127.0.0.1",
+        "localhost",
+        "2130706433",
+        "0177.0.0.1",
+        "127.1",
+        "[::ffff:127.0.0.1]",
+        "[::1]",
+    ],
 )
 def test_loopback_in_any_spelling_is_refused(settings, loopback_server, host):
     settings.PIXEE_ALLOW_PRIVATE_NETWORK = False
     with pytest.raises(BlockedAddress):
         guarded_session().get(f"http://{host}:{loopback_server.server_port}/", timeout=5)
+
+
+@pytest.mark.parametrize(
+    "host", ["::127.0.0.1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2001:0:4136:e378:8000:63bf:80ff:fffe"]
+)
+def test_ipv6_spellings_of_private_ipv4_are_refused_before_any_connection(settings, host):
+    # resolve_checked only parses the literal: a regression here cannot reach off the machine.
+    settings.PIXEE_ALLOW_PRIVATE_NETWORK = False
+    with pytest.raises(BlockedAddress, match="private or reserved"):
+        netguard.resolve_checked(host, 80)
 
 
 def test_link_local_metadata_address_is_refused_without_connecting(settings):

@@ -369,3 +369,23 @@ def test_an_attempt_whose_worker_died_is_taken_over_once_its_lease_ends(settings
     attempt = services.webhook_event_deliver(event_id=event.pk, attempt=1)
     assert attempt is not None and attempt.number == 1 and attempt.succeeded
     assert len(receiver.requests) == 1
+
+
+def test_a_status_change_and_its_event_commit_together(loopback_allowed, receiver):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imports import state
+
+    user = UserFactory()
+    subscribe(user, receiver.url("/sub"), ["import.cancelled"])
+    job = import_services.import_job_create(
+        user=user, file=SimpleUploadedFile("c.csv", b"ean,name\n4006381333931,A\n"), enqueue=False
+    )
+    # Written inside the status change's transaction, not in an on-commit callback that a crash
+    # between the commit and the callback would skip.
+    with transaction.atomic():
+        state.transition(job.pk, "cancel")
+        assert WebhookEvent.objects.filter(job=job, type="import.cancelled").count() == 1
+        transaction.set_rollback(True)
+    assert not WebhookEvent.objects.filter(job=job).exists()  # rolled back together
+    assert ImportJob.objects.get(pk=job.pk).status == "pending"
