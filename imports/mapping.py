@@ -17,6 +17,29 @@ IGNORE = ""
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "ean": (
+        # platforms and languages (issue 14)
+        "variant barcode",
+        "ean13",
+        "ean 13",
+        "ean-code",
+        "ean code",
+        "ean nummer",
+        "ean-nummer",
+        "strichcode",
+        "barcode ean",
+        "gtin ean",
+        "código de barras",
+        "codigo de barras",
+        "código ean",
+        "codice a barre",
+        "codice ean",
+        "g:gtin",
+        "global trade item number",
+        "global_trade_item_number",
+        "product ean",
+        "_barcode",
+        "barcode (gtin)",
+        "gtin/ean",
         "ean",
         "ean13",
         "ean 13",
@@ -52,6 +75,28 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "international article number",
     ),
     "name": (
+        # platforms and languages (issue 14)
+        "bezeichnung",
+        "artikelbezeichnung",
+        "produktname",
+        "artikelname",
+        "name *",
+        "productname",
+        "product_name",
+        "nombre",
+        "nombre del producto",
+        "nombre producto",
+        "título",
+        "titulo",
+        "nome",
+        "nome prodotto",
+        "nome del prodotto",
+        "titolo",
+        "denominazione",
+        "g:title",
+        "label",
+        "item_name",
+        "productname",
         "name",
         "title",
         "product name",
@@ -82,6 +127,26 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "intitulé",
     ),
     "price": (
+        # platforms and languages (issue 14)
+        "variant price",
+        "preis",
+        "verkaufspreis",
+        "nettopreis",
+        "vk preis",
+        "price tax excluded",
+        "price_vat",
+        "price vat",
+        "precio",
+        "precio de venta",
+        "precio sin iva",
+        "prezzo",
+        "prezzo di vendita",
+        "prezzo netto",
+        "g:price",
+        "regular price",
+        "regular_price",
+        "price (eur)",
+        "unit_price",
         "price",
         "unit price",
         "net price",
@@ -118,6 +183,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "pv ht",
     ),
     "brand": (
+        # platforms and languages (issue 14)
+        "marke",
+        "hersteller",
+        "marca",
+        "fabricante",
+        "produttore",
+        "brands",
+        "g:brand",
+        "manufacturer name",
         "brand",
         "brand name",
         "marque",
@@ -131,6 +205,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "vendor",  # Shopify's name for the brand
     ),
     "category": (
+        # platforms and languages (issue 14)
+        "kategorie",
+        "warengruppe",
+        "categoría",
+        "categoria",
+        "categorie prodotto",
+        "g:product_type",
+        "categorytext",
+        "category text",
+        "product category",
+        "main category",
+        "tax_class_name",
         "category",
         "categories",
         "category name",
@@ -150,6 +236,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "type de produit",
     ),
     "description": (
+        # platforms and languages (issue 14)
+        "beschreibung",
+        "produktbeschreibung",
+        "descripción",
+        "descripcion",
+        "descrizione",
+        "g:description",
+        "body (html)",
+        "long description",
+        "short description",
         "description",
         "desc",
         "long description",
@@ -166,6 +262,22 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "details",
     ),
     "stock": (
+        # platforms and languages (issue 14)
+        "bestand",
+        "lagerbestand",
+        "menge",
+        "verfügbar",
+        "existencias",
+        "cantidad",
+        "stock disponible",
+        "quantità",
+        "giacenza",
+        "disponibilità",
+        "inventory quantity",
+        "stock quantity",
+        "stock_quantity",
+        "qty",
+        "quantity in stock",
         "stock",
         "qty",
         "quantity",
@@ -197,6 +309,24 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "disponible",
     ),
     "image_url": (
+        # platforms and languages (issue 14)
+        "bild",
+        "bild url",
+        "bildurl",
+        "imagen",
+        "url imagen",
+        "immagine",
+        "url immagine",
+        "g:image_link",
+        "imgurl",
+        "image url",
+        "image_url",
+        "base image",
+        "base_image",
+        "images",
+        "product image url",
+        "image (url)",
+        "main image url",
         "image",
         "image url",
         "image link",  # Google Merchant's image_link
@@ -217,6 +347,26 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "visuel principal",
     ),
     "sku": (
+        # platforms and languages (issue 14)
+        "artikelnummer",
+        "artikel nr",
+        "herstellernummer",
+        "referencia",
+        "código",
+        "codigo",
+        "codice",
+        "codice articolo",
+        "g:mpn",
+        "g:id",
+        "item_id",
+        "reference #",
+        "reference",
+        "product number",
+        "identifier",
+        "variant sku",
+        "offer id",
+        "offer_id",
+        "mpn",
         "sku",
         "sku code",
         "variant sku",  # Shopify
@@ -254,6 +404,15 @@ def normalize_header(name: str) -> str:
 _FIELD_BY_NORMALIZED = {normalize_header(s): field for field, names in SYNONYMS.items() for s in names}
 
 
+def synonym_field(column: str) -> str | None:
+    """The field ``column``'s name is a synonym of; a namespaced name (``g:gtin``) is also
+    tried without its prefix, and a dotted path (``meta.barcode``) by its last key."""
+    field = _FIELD_BY_NORMALIZED.get(normalize_header(column))
+    if field is None and ":" in column:
+        field = _FIELD_BY_NORMALIZED.get(normalize_header(column.rpartition(":")[2]))
+    return field
+
+
 class MappingError(ValueError):
     """An explicit mapping names something that is not a product field."""
 
@@ -284,11 +443,13 @@ def validate_explicit_mapping(mapping: object) -> dict[str, str]:
 class ColumnMapper:
     """Resolves each column once; JSON and XML records may bring new columns as they go."""
 
-    def __init__(self, explicit: dict[str, str]):
+    def __init__(self, explicit: dict[str, str], *, to_attributes: frozenset[str] = frozenset()):
         self.explicit = explicit
+        # Synonym matches whose sampled values did not fit their field (see ``plan_mapping``).
+        self.to_attributes = to_attributes
         self._explicit_normalized = {normalize_header(c): f for c, f in explicit.items()}
         self._resolved: dict[str, str | None] = {}
-        self._taken: set[str] = {f for f in explicit.values() if f}
+        self._taken: dict[str, str] = {f: "" for f in explicit.values() if f}  # field -> local name
 
     def field_for(self, column: str) -> str | None:
         """The product field ``column`` feeds, ``""`` if ignored, or None (→ attributes)."""
@@ -297,18 +458,24 @@ class ColumnMapper:
         except KeyError:
             pass
         field: str | None
+        local = normalize_header(column.rpartition(":")[2])  # g:gtin → gtin
         if column in self.explicit:
             field = self.explicit[column]
         elif normalize_header(column) in self._explicit_normalized:
             field = self._explicit_normalized[normalize_header(column)]
+        elif local in self._explicit_normalized:
+            field = self._explicit_normalized[local]
+        elif column in self.to_attributes:
+            field = None
         else:
-            field = _FIELD_BY_NORMALIZED.get(normalize_header(column))
-            # Two columns both called something like "price": the first one wins, the
-            # other stays an attribute rather than silently overwriting it.
-            if field is not None and field in self._taken:
+            field = synonym_field(column)
+            # Two columns both called something like "price": the first one wins, the other
+            # stays an attribute rather than silently overwriting it. ``ean`` as an attribute
+            # and ``g:ean`` as an element of the same records are one column, not two.
+            if field is not None and self._taken.get(field, local) != local:
                 field = None
             elif field is not None:
-                self._taken.add(field)
+                self._taken[field] = local
         self._resolved[column] = field
         return field
 
