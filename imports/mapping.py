@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
 
 from pixee.text import unstorable
 
@@ -449,7 +453,15 @@ class ColumnMapper:
         self.to_attributes = to_attributes
         self._explicit_normalized = {normalize_header(c): f for c, f in explicit.items()}
         self._resolved: dict[str, str | None] = {}
-        self._taken: dict[str, str] = {f: "" for f in explicit.values() if f}  # field -> local name
+        # field -> the local name of the column feeding it
+        self._taken = {f: normalize_header(c.rpartition(":")[2]) for c, f in explicit.items() if f}
+        # Mapped dotted paths into nested records (JSON objects, XML groups): ``meta.barcode``.
+        self.paths = [c for c, f in explicit.items() if "." in c and f]
+
+    def expand(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` plus the value of each mapped dotted path, as a column of that name."""
+        found = {p: v for p in self.paths if p not in values and (v := value_at(values, p)) is not None}
+        return {**values, **found} if found else values
 
     def field_for(self, column: str) -> str | None:
         """The product field ``column`` feeds, ``""`` if ignored, or None (→ attributes)."""
@@ -481,5 +493,163 @@ class ColumnMapper:
 
     def resolve(self, columns: list[str]) -> dict[str, str]:
         """The effective mapping of ``columns`` as stored on the job: mapped and ignored ("")
-        columns; the others (absent here) go to attributes."""
-        return {c: f for c in columns if (f := self.field_for(c)) is not None}
+        columns, and mapped dotted paths; the others (absent here) go to attributes."""
+        resolved = {c: f for c in columns if (f := self.field_for(c)) is not None}
+        return {**resolved, **{p: self.explicit[p] for p in self.paths if p not in resolved}}
+
+
+# --- mapping from the values (issue 14) ------------------------------------------------------
+
+SAMPLE_ROWS = 200
+# A column whose non-blank sampled values are at least this share of valid GTINs is the EAN
+# column when no header says so.
+EAN_BY_VALUES_SHARE = 0.8
+# A synonym match is dropped (the column goes to attributes) when more than this share of its
+# non-blank sampled values do not fit the field: ``quantity`` = "500 g" is no stock.
+MISFIT_SHARE = 0.5
+# Fewer non-blank sampled values than this decide nothing: their row errors say more.
+MIN_SAMPLED_VALUES = 10
+NESTED_DEPTH = 3
+
+
+@dataclass
+class MappingPlan:
+    """The mapper the analysis validates with, the effective mapping and where each entry came from."""
+
+    mapper: ColumnMapper
+    mapping: dict[str, str]
+    sources: dict[str, str]
+    notes: list[str] = dc_field(default_factory=list)  # info logs: what the values decided
+    warnings: list[str] = dc_field(default_factory=list)  # synonym matches not applied
+
+
+def nested_paths(values: dict[str, Any], prefix: str = "", depth: int = 1) -> Iterator[tuple[str, Any]]:
+    """``{"meta": {"barcode": "1"}}`` → ``("meta.barcode", "1")``: the leaves under objects (not lists)."""
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            if depth < NESTED_DEPTH:
+                yield from nested_paths(value, f"{path}.", depth + 1)
+        elif prefix:
+            yield path, value
+
+
+def value_at(values: dict[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` of a nested record, or None."""
+    current: Any = values
+    for key in path.split("."):
+        if not isinstance(current, dict) or key not in current:
+            return None
+        current = current[key]
+    return current
+
+
+def plan_mapping(
+    columns: list[str],
+    sample: list[dict[str, Any]],
+    *,
+    explicit: dict[str, str],
+    supplier: dict[str, str] | None = None,
+) -> MappingPlan:
+    """Resolve the mapping of ``columns`` from the explicit mapping, then the supplier's stored
+    one, then header synonyms checked against ``sample`` (the first rows' values), then values.
+
+    Pure: the caller saves ``mapping`` and ``sources`` on the job and logs the notes and warnings.
+    """
+    requested = explicit or dict(supplier or {})
+    origin = "explicit" if explicit else "supplier"
+    paths = sorted({path for row in sample for path, _ in nested_paths(row)} - set(columns))
+    candidates = [*columns, *paths]
+    sources: dict[str, str] = {}
+    warnings: list[str] = []
+    taken = {f for f in requested.values() if f}
+    to_attributes: set[str] = set()
+    resolved: dict[str, str] = {}
+    for column in candidates:
+        field = ColumnMapper(requested).field_for(column) if _requested(column, requested) else None
+        if field is not None:
+            resolved[column], sources[column] = field, origin
+            continue
+        field = synonym_field(column.rpartition(".")[2] if column in paths else column)
+        if field is None or field in taken:
+            continue
+        misfit = _misfit_share(field, [value_at(row, column) for row in sample])
+        if misfit > MISFIT_SHARE:
+            to_attributes.add(column)
+            warnings.append(
+                f"Column '{column}' looks like {field} by its name, but {misfit:.0%} of its sampled "
+                f"values are not a valid {field}: it is kept in attributes."
+            )
+            continue
+        taken.add(field)
+        resolved[column], sources[column] = field, "synonym"
+    notes = []
+    if "ean" not in taken:
+        best = max(
+            ((_gtin_share([value_at(row, c) for row in sample]), c) for c in candidates if c not in resolved),
+            default=(0.0, ""),
+            key=lambda pair: pair[0],
+        )
+        if best[0] >= EAN_BY_VALUES_SHARE:
+            resolved[best[1]], sources[best[1]] = "ean", "values"
+            to_attributes.discard(best[1])
+            notes.append(
+                f"Column '{best[1]}' is used as the EAN: no column is named like one, and "
+                f"{best[0]:.0%} of its sampled values are valid GTINs."
+            )
+    mapper_mapping = {**{c: f for c, f in requested.items() if f == IGNORE}, **resolved}
+    mapper = ColumnMapper(mapper_mapping, to_attributes=frozenset(to_attributes))
+    return MappingPlan(mapper, mapper_mapping, sources, notes, warnings)
+
+
+def _requested(column: str, requested: dict[str, str]) -> bool:
+    local = normalize_header(column.rpartition(":")[2])
+    names = {normalize_header(c) for c in requested}
+    return column in requested or normalize_header(column) in names or local in names
+
+
+def _non_blank(values: list[Any]) -> list[Any]:
+    return [v for v in values if v is not None and not (isinstance(v, str) and not v.strip())]
+
+
+def _gtin_share(values: list[Any]) -> float:
+    from catalog.ean import EanError, normalize_ean
+
+    present = [v for v in _non_blank(values) if isinstance(v, str | int)]
+    if len(present) < min(MIN_SAMPLED_VALUES, len(values)) or not present:
+        return 0.0
+    valid = 0
+    for value in present:
+        try:
+            normalize_ean(value)
+            valid += 1
+        except EanError:
+            pass
+    return valid / len(present)
+
+
+def _misfit_share(field: str, values: list[Any]) -> float:
+    """The share of the non-blank ``values`` that cannot be ``field``'s (price, stock, image_url)."""
+    from .validation import ValueProblem, parse_price, parse_stock
+
+    checks = {
+        "price": parse_price,
+        "stock": parse_stock,
+        "image_url": _check_url,
+    }
+    check = checks.get(field)
+    present = _non_blank(values)
+    if check is None or len(present) < MIN_SAMPLED_VALUES:
+        return 0.0
+    misfits = 0
+    for value in present:
+        try:
+            check(value)
+        except (ValueProblem, ValueError, TypeError):
+            misfits += 1
+    return misfits / len(present)
+
+
+def _check_url(value: Any) -> None:
+    if not isinstance(value, str) or not re.match(r"(?i)^https?://\S+$", value.strip()):
+        raise ValueError(value)

@@ -35,6 +35,8 @@ class ImportJob(models.Model):
     # What the client asked for, and what the analysis resolved (explicit + synonyms).
     requested_mapping = models.JSONField(default=dict, blank=True)
     mapping = models.JSONField(default=dict, blank=True)
+    # Where each column's mapping came from: explicit, supplier, synonym or values (issue 14).
+    mapping_sources = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING, db_index=True

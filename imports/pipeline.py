@@ -28,7 +28,6 @@ from catalog.upsert import UpsertCounts, product_writer
 from . import state
 from .choices import ImportStatus, LogLevel
 from .formats import FormatError, reader_for
-from .mapping import ColumnMapper
 from .models import ImportJob, ImportLog, StagedRow
 from .staging import discard_staged, log_tuple, staged_tuple, write_logs, write_staged
 from .summary import error_summary
@@ -144,15 +143,15 @@ def _analyze(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
     with job.file.open("rb") as fileobj:
         reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
         columns = reader.columns()
-        mapper = ColumnMapper(job.requested_mapping)
-        mapping = mapper.resolve(columns)
+        from .services import import_job_plan_mapping  # services imports this module
+
+        mapper, mapping = import_job_plan_mapping(job=job, columns=columns)
         if "ean" not in mapping.values():
             raise CriticalError(
                 "No column maps to ean. The file's columns are: "
                 f"{', '.join(columns) or '(none)'}. Name the EAN column EAN, GTIN or Code barre, "
                 'or send a mapping such as {"<column>": "ean"}.'
             )
-        ImportJob.objects.filter(pk=job.pk).update(mapping=mapping)
         validator = RowValidator(mapper)
         resume_after = job.checkpoint_row
         # Each raw row is validated as it is read and dropped: a chunk holds only the results.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import timedelta
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -19,8 +20,8 @@ from webhooks.validators import check_endpoint_url
 
 from . import pipeline, state
 from .choices import ImportStatus
-from .formats import content_mismatch, file_type_from_name, supported_types
-from .mapping import validate_explicit_mapping
+from .formats import content_mismatch, file_type_from_name, reader_for, supported_types
+from .mapping import SAMPLE_ROWS, ColumnMapper, plan_mapping, validate_explicit_mapping
 from .models import ImportJob
 from .staging import discard_staged
 
@@ -126,6 +127,28 @@ def _content_mismatch(file: File, file_type: str) -> str | None:
     head = file.read(8192)
     file.seek(0)
     return content_mismatch(file_type, head)
+
+
+def import_job_plan_mapping(*, job: ImportJob, columns: list[str]) -> tuple[ColumnMapper, dict[str, str]]:
+    """Resolve the job's mapping from its explicit mapping, synonyms and its first rows' values;
+    saves the mapping and its sources on the job and logs what the values decided."""
+    # A second handle: the pipeline's reader is reading the first one.
+    with job.file.storage.open(str(job.file.name), "rb") as fileobj:
+        sample = [
+            raw.values
+            for raw in islice(
+                reader_for(job.file_type)(fileobj, size=job.file_size or None).rows(), SAMPLE_ROWS
+            )
+        ]
+    plan = plan_mapping(columns, sample, explicit=job.requested_mapping)
+    mapping = plan.mapper.resolve(columns)
+    sources = {c: plan.sources[c] for c in mapping if c in plan.sources}
+    ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, mapping_sources=sources)
+    for note in plan.notes:
+        pipeline.milestone(job.pk, note)
+    for warning in plan.warnings:
+        pipeline.milestone(job.pk, warning, level="warning")
+    return plan.mapper, mapping
 
 
 def import_job_run(*, job_id, on_progress=None) -> ImportJob:

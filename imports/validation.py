@@ -31,7 +31,8 @@ LOGGED_VALUE_CHARS = 500
 
 # The common case, read without the general parser: plain digits with up to two decimals.
 _PLAIN_PRICE = re.compile(r"\d{1,10}(?:\.\d{1,2})?")
-_CURRENCY = re.compile(r"(?i)(€|\$|£|¥|chf|euros?|eur|usd|gbp|ttc|ht)")
+# Currencies as feeds write them ("599 CZK", Google Merchant), longest names first.
+_CURRENCY = re.compile(r"(?i)(€|\$|£|¥|kč|zł|chf|euros?|eur|usd|gbp|czk|pln|huf|sek|nok|dkk|ron|bgn|ttc|ht)")
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 
 
@@ -212,8 +213,10 @@ class RowValidator:
         fields: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
         targets = self._targets
+        # Dotted paths of a mapping (``meta.barcode``) read nested values (issue 14).
+        values = self.mapper.expand(raw.values) if self.mapper.paths else raw.values
         # The hot loop of the analysis, once per cell: a dict lookup and an inlined blank test.
-        for column, value in raw.values.items():
+        for column, value in values.items():
             try:
                 target = targets[column]
             except KeyError:

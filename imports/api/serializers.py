@@ -81,6 +81,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "progress",
             "products_unchanged",
             "mapping",
+            "mapping_sources",
             "created_at",
         ]
 
