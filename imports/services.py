@@ -22,7 +22,7 @@ from . import pipeline, state
 from .choices import ImportStatus
 from .formats import content_mismatch, file_type_from_name, reader_for, supported_types
 from .mapping import SAMPLE_ROWS, ColumnMapper, plan_mapping, validate_explicit_mapping
-from .models import ImportJob
+from .models import ImportJob, SupplierMapping
 from .staging import discard_staged
 
 
@@ -97,12 +97,17 @@ def import_job_create(
         except ValueError as exc:
             raise UploadRejected("webhook_url", str(exc)) from None
 
+    supplier_code = supplier_code.strip()
+    stored = None
+    if not mapping and supplier_code and user is not None:
+        stored = SupplierMapping.objects.filter(created_by=user, supplier_code=supplier_code).first()
     job = ImportJob(
         created_by=user,
+        supplier_mapping=stored.mapping if stored else {},
         file_name=file_name,
         file_type=file_type,
         file_size=file.size or 0,
-        supplier_code=supplier_code.strip(),
+        supplier_code=supplier_code,
         dry_run=dry_run,
         requested_mapping=mapping,
         max_errors=max_errors,
@@ -140,7 +145,7 @@ def import_job_plan_mapping(*, job: ImportJob, columns: list[str]) -> tuple[Colu
                 reader_for(job.file_type)(fileobj, size=job.file_size or None).rows(), SAMPLE_ROWS
             )
         ]
-    plan = plan_mapping(columns, sample, explicit=job.requested_mapping)
+    plan = plan_mapping(columns, sample, explicit=job.requested_mapping, supplier=job.supplier_mapping)
     mapping = plan.mapper.resolve(columns)
     sources = {c: plan.sources[c] for c in mapping if c in plan.sources}
     ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, mapping_sources=sources)
@@ -149,6 +154,23 @@ def import_job_plan_mapping(*, job: ImportJob, columns: list[str]) -> tuple[Colu
     for warning in plan.warnings:
         pipeline.milestone(job.pk, warning, level="warning")
     return plan.mapper, mapping
+
+
+def supplier_mapping_save(*, user: User, supplier_code: str, mapping: object) -> SupplierMapping:
+    """Store (or replace) the user's mapping for ``supplier_code``."""
+    try:
+        checked = validate_explicit_mapping(mapping)
+    except ValueError as exc:
+        raise UploadRejected("mapping", str(exc)) from None
+    stored, _ = SupplierMapping.objects.update_or_create(
+        created_by=user, supplier_code=supplier_code, defaults={"mapping": checked}
+    )
+    return stored
+
+
+def supplier_mapping_delete(*, mapping: SupplierMapping) -> None:
+    """Forget a supplier's stored mapping; later uploads fall back to synonyms and values."""
+    mapping.delete()
 
 
 def import_job_run(*, job_id, on_progress=None) -> ImportJob:

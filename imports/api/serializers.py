@@ -3,7 +3,7 @@ import json
 from rest_framework import serializers
 
 from ..choices import ImportStatus, LogLevel
-from ..models import ImportJob, ImportLog
+from ..models import ImportJob, ImportLog, SupplierMapping
 from ..services import MAX_ERRORS_LIMIT
 
 
@@ -127,3 +127,15 @@ class PreviewSerializer(serializers.Serializer):
     total_rows = serializers.IntegerField(allow_null=True)
     preview = serializers.ListField(child=serializers.DictField())
     validation_errors = ValidationErrorSerializer(many=True)
+
+
+class SupplierMappingInputSerializer(serializers.Serializer):
+    mapping = MappingField(
+        help_text="File column → product field; used by uploads for this supplier without one."
+    )
+
+
+class SupplierMappingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SupplierMapping
+        fields = ["supplier_code", "mapping", "updated_at"]

@@ -11,6 +11,11 @@ def job_path(suffix: str, view, name: str):
 
 
 urlpatterns = [
+    re_path(
+        r"^imports/suppliers/(?P<supplier_code>[^/]{1,100})/mapping/?$",
+        views.SupplierMappingView.as_view(),
+        name="supplier-mapping",
+    ),
     re_path(r"^imports/jobs/?$", views.ImportJobListCreateView.as_view(), name="import-job-list"),
     job_path("", views.ImportJobDetailView, "import-job-detail"),
     job_path("/pause", views.ImportJobPauseView, "import-job-pause"),
