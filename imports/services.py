@@ -15,14 +15,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from pixee.errors import PayloadTooLarge
+from pixee.errors import Conflict, PayloadTooLarge
 from webhooks.validators import check_endpoint_url
 
 from . import pipeline, state
 from .choices import ImportStatus
 from .formats import content_mismatch, file_type_from_name, reader_for, supported_types
 from .mapping import SAMPLE_ROWS, ColumnMapper, plan_mapping, validate_explicit_mapping
-from .models import ImportJob, SupplierMapping
+from .models import ImportJob, ImportLog, SupplierMapping
 from .staging import discard_staged
 
 
@@ -171,6 +171,46 @@ def supplier_mapping_save(*, user: User, supplier_code: str, mapping: object) ->
 def supplier_mapping_delete(*, mapping: SupplierMapping) -> None:
     """Forget a supplier's stored mapping; later uploads fall back to synonyms and values."""
     mapping.delete()
+
+
+def import_job_reanalyze(*, job: ImportJob, mapping: object) -> ImportJob:
+    """Re-run the analysis of a ``ready`` job, or of a ``failed`` one that wrote nothing, on its
+    stored file with a new mapping; its rows' logs and staged rows start over."""
+    try:
+        checked = validate_explicit_mapping(mapping)
+    except ValueError as exc:
+        raise UploadRejected("mapping", str(exc)) from None
+    if (job.successful_rows and job.status == ImportStatus.FAILED) or not job.file:
+        raise Conflict("Cannot reanalyze a job that already wrote products or whose file was discarded.")
+    with transaction.atomic():
+        state.transition(
+            job.pk,
+            "reanalyze",
+            requested_mapping=checked,
+            mapping={},
+            mapping_sources={},
+            error_summary="",
+            total_rows=None,
+            analyzed_rows=0,
+            staged_rows=0,
+            processed_rows=0,
+            failed_rows=0,
+            products_created=0,
+            products_updated=0,
+            products_unchanged=0,
+            analyzed_fraction=0.0,
+            checkpoint_row=0,
+            attempts=0,
+            lease_token=None,
+            started_at=None,
+            completed_at=None,
+        )
+        discard_staged(job.pk)
+        ImportLog.objects.filter(job_id=job.pk, row_number__isnull=False).delete()
+        pipeline.milestone(job.pk, "Re-analysis requested with a new mapping.")
+        _enqueue_run(job)
+    job.refresh_from_db()
+    return job
 
 
 def import_job_run(*, job_id, on_progress=None) -> ImportJob:

@@ -22,6 +22,7 @@ urlpatterns = [
     job_path("/resume", views.ImportJobResumeView, "import-job-resume"),
     job_path("/cancel", views.ImportJobCancelView, "import-job-cancel"),
     job_path("/confirm", views.ImportJobConfirmView, "import-job-confirm"),
+    job_path("/reanalyze", views.ImportJobReanalyzeView, "import-job-reanalyze"),
     job_path("/logs", views.ImportJobLogsView, "import-job-logs"),
     job_path("/preview", views.ImportJobPreviewView, "import-job-preview"),
     job_path(r"/errors\.csv", views.ImportJobErrorReportView, "import-job-errors"),

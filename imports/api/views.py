@@ -198,3 +198,24 @@ class SupplierMappingView(APIView):
     def delete(self, request, supplier_code):
         services.supplier_mapping_delete(mapping=self._stored(request, supplier_code))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImportJobReanalyzeView(APIView):
+    @extend_schema(
+        operation_id="imports_jobs_reanalyze",
+        summary="Re-run the analysis with a new mapping",
+        request=s.SupplierMappingInputSerializer,
+        responses={
+            202: s.JobStatusSerializer,
+            409: OpenApiResponse(description="Not ready, or failed after writing"),
+        },
+    )
+    def post(self, request, job_id):
+        job = _job(request, job_id)
+        data = s.SupplierMappingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            job = services.import_job_reanalyze(job=job, **data.validated_data)
+        except services.UploadRejected as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from None
+        return Response(s.JobStatusSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -41,3 +41,19 @@ def test_mappings_are_owner_scoped_validated_and_deleted(api, other_api):
     assert other_api.delete(URL).status_code == 404
     assert api.delete(URL).status_code == 204
     assert api.get(URL).status_code == 404
+
+
+def test_reanalyze_fixes_a_dry_runs_mapping_without_reuploading(api):
+    response = upload(api, f"Artikel,Text\n{ean13(3)},Heft\n", dry_run="true", mapping='{"Text": "ean"}')
+    job = import_job_run(job_id=response.json()["id"])
+    assert (job.status, job.failed_rows) == ("ready", 1)
+    url = f"/api/v1/imports/jobs/{job.pk}/reanalyze"
+    answer = api.post(url, {"mapping": {"Artikel": "ean", "Text": "name"}}, format="json")
+    assert answer.status_code == 202 and answer.json()["status"] == "pending"
+    job = import_job_run(job_id=job.pk)
+    assert (job.status, job.failed_rows, job.products_created) == ("ready", 0, 1)
+    assert job.logs.filter(level="error").count() == 0  # the first analysis's row errors are gone
+    api.post(f"/api/v1/imports/jobs/{job.pk}/confirm")
+    job = import_job_run(job_id=job.pk)
+    assert job.status == "completed" and Product.objects.get(ean=ean13(3)).name == "Heft"
+    assert api.post(url, {"mapping": {"Artikel": "ean"}}, format="json").status_code == 409
