@@ -457,6 +457,8 @@ class ColumnMapper:
         self._taken = {f: normalize_header(c.rpartition(":")[2]) for c, f in explicit.items() if f}
         # Mapped dotted paths into nested records (JSON objects, XML groups): ``meta.barcode``.
         self.paths = [c for c, f in explicit.items() if "." in c and f]
+        # on_invalid_value=skip_value: the validator keeps a row without its unusable values.
+        self.skip_invalid_values = False
 
     def expand(self, values: dict[str, Any]) -> dict[str, Any]:
         """``values`` plus the value of each mapped dotted path, as a column of that name."""

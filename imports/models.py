@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from pixee.crypto import EncryptedTextField
 
-from .choices import FileType, ImportStatus, LogLevel
+from .choices import FileType, ImportStatus, LogLevel, OnInvalidValue
 
 
 def _stored_file_name(job: "ImportJob", filename: str) -> str:
@@ -39,6 +39,9 @@ class ImportJob(models.Model):
     mapping_sources = models.JSONField(default=dict, blank=True)
     # The supplier's stored mapping when the upload had none: a copy, so a re-analysis agrees.
     supplier_mapping = models.JSONField(default=dict, blank=True)
+    on_invalid_value = models.CharField(
+        max_length=16, choices=OnInvalidValue.choices, default=OnInvalidValue.SKIP_ROW
+    )
 
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING, db_index=True

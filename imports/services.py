@@ -19,7 +19,7 @@ from pixee.errors import Conflict, PayloadTooLarge
 from webhooks.validators import check_endpoint_url
 
 from . import pipeline, state
-from .choices import ImportStatus
+from .choices import ImportStatus, OnInvalidValue
 from .formats import content_mismatch, file_type_from_name, reader_for, supported_types
 from .mapping import SAMPLE_ROWS, ColumnMapper, plan_mapping, validate_explicit_mapping
 from .models import ImportJob, ImportLog, SupplierMapping
@@ -63,6 +63,7 @@ def import_job_create(
     mapping: dict[str, Any] | None = None,
     max_errors: int | None = None,
     webhook_url: str = "",
+    on_invalid_value: str = OnInvalidValue.SKIP_ROW,
     enqueue: bool = True,
 ) -> ImportJob:
     """Store the file under a generated name and queue its analysis once the transaction commits."""
@@ -109,6 +110,7 @@ def import_job_create(
         file_size=file.size or 0,
         supplier_code=supplier_code,
         dry_run=dry_run,
+        on_invalid_value=on_invalid_value,
         requested_mapping=mapping,
         max_errors=max_errors,
         webhook_url=webhook_url,
@@ -146,6 +148,7 @@ def import_job_plan_mapping(*, job: ImportJob, columns: list[str]) -> tuple[Colu
             )
         ]
     plan = plan_mapping(columns, sample, explicit=job.requested_mapping, supplier=job.supplier_mapping)
+    plan.mapper.skip_invalid_values = job.on_invalid_value == OnInvalidValue.SKIP_VALUE
     mapping = plan.mapper.resolve(columns)
     sources = {c: plan.sources[c] for c in mapping if c in plan.sources}
     ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, mapping_sources=sources)
@@ -173,7 +176,9 @@ def supplier_mapping_delete(*, mapping: SupplierMapping) -> None:
     mapping.delete()
 
 
-def import_job_reanalyze(*, job: ImportJob, mapping: object) -> ImportJob:
+def import_job_reanalyze(
+    *, job: ImportJob, mapping: object, on_invalid_value: str | None = None
+) -> ImportJob:
     """Re-run the analysis of a ``ready`` job, or of a ``failed`` one that wrote nothing, on its
     stored file with a new mapping; its rows' logs and staged rows start over."""
     try:
@@ -187,6 +192,7 @@ def import_job_reanalyze(*, job: ImportJob, mapping: object) -> ImportJob:
             job.pk,
             "reanalyze",
             requested_mapping=checked,
+            on_invalid_value=on_invalid_value or job.on_invalid_value,
             mapping={},
             mapping_sources={},
             error_summary="",

@@ -257,6 +257,8 @@ class RowValidator:
                 self._text_field(name, value, staged, result)
         self._value_field("price", fields.get("price"), staged, result)
         self._value_field("stock", fields.get("stock"), staged, result)
+        if result.errors and self.mapper.skip_invalid_values:
+            _keep_row_without_bad_values(staged, result)
         if result.ok:
             result.staged = staged
         return result
@@ -300,3 +302,24 @@ class RowValidator:
                 staged[name] = parse_stock(value)
         except ValueProblem as exc:
             result.errors.append(FieldIssue(name, str(exc), shown(value)))
+
+
+# --- on_invalid_value=skip_value (issue 14) ---------------------------------------------------
+
+# A row is never kept without these: the key, and what the row itself could not be read as.
+_NEVER_SKIPPED = ("ean", "", "attributes")
+
+
+def _keep_row_without_bad_values(staged: dict, result: RowResult) -> None:
+    """Turn the row's value errors into warnings and drop those values, unless one is on a field
+    the row cannot do without. A missing name still stops a new product, later, by its rule."""
+    if any(issue.field in _NEVER_SKIPPED for issue in result.errors):
+        return
+    for issue in result.errors:
+        staged[issue.field] = None
+        result.warnings.append(
+            FieldIssue(
+                issue.field, f"{issue.message}; the row was kept without its {issue.field}", issue.value
+            )
+        )
+    result.errors.clear()

@@ -2,7 +2,7 @@ import json
 
 from rest_framework import serializers
 
-from ..choices import ImportStatus, LogLevel
+from ..choices import ImportStatus, LogLevel, OnInvalidValue
 from ..models import ImportJob, ImportLog, SupplierMapping
 from ..services import MAX_ERRORS_LIMIT
 
@@ -33,6 +33,12 @@ class ImportJobCreateInputSerializer(serializers.Serializer):
     webhook_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
     max_errors = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, max_value=MAX_ERRORS_LIMIT
+    )
+    on_invalid_value = serializers.ChoiceField(
+        choices=OnInvalidValue.choices,
+        default=OnInvalidValue.SKIP_ROW,
+        help_text="skip_row: a bad value rejects its row; skip_value: the row is kept without it "
+        "(never for ean, nor for a new product's name).",
     )
 
 
@@ -82,6 +88,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "products_unchanged",
             "mapping",
             "mapping_sources",
+            "on_invalid_value",
             "created_at",
         ]
 
@@ -133,6 +140,10 @@ class SupplierMappingInputSerializer(serializers.Serializer):
     mapping = MappingField(
         help_text="File column → product field; used by uploads for this supplier without one."
     )
+
+
+class ReanalyzeInputSerializer(SupplierMappingInputSerializer):
+    on_invalid_value = serializers.ChoiceField(choices=OnInvalidValue.choices, required=False)
 
 
 class SupplierMappingSerializer(serializers.ModelSerializer):

@@ -204,7 +204,7 @@ class ImportJobReanalyzeView(APIView):
     @extend_schema(
         operation_id="imports_jobs_reanalyze",
         summary="Re-run the analysis with a new mapping",
-        request=s.SupplierMappingInputSerializer,
+        request=s.ReanalyzeInputSerializer,
         responses={
             202: s.JobStatusSerializer,
             409: OpenApiResponse(description="Not ready, or failed after writing"),
@@ -212,7 +212,7 @@ class ImportJobReanalyzeView(APIView):
     )
     def post(self, request, job_id):
         job = _job(request, job_id)
-        data = s.SupplierMappingInputSerializer(data=request.data)
+        data = s.ReanalyzeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             job = services.import_job_reanalyze(job=job, **data.validated_data)

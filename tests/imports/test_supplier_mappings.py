@@ -48,12 +48,32 @@ def test_reanalyze_fixes_a_dry_runs_mapping_without_reuploading(api):
     job = import_job_run(job_id=response.json()["id"])
     assert (job.status, job.failed_rows) == ("ready", 1)
     url = f"/api/v1/imports/jobs/{job.pk}/reanalyze"
-    answer = api.post(url, {"mapping": {"Artikel": "ean", "Text": "name"}}, format="json")
+    body = {"mapping": {"Artikel": "ean", "Text": "name"}, "on_invalid_value": "skip_value"}
+    answer = api.post(url, body, format="json")
     assert answer.status_code == 202 and answer.json()["status"] == "pending"
     job = import_job_run(job_id=job.pk)
     assert (job.status, job.failed_rows, job.products_created) == ("ready", 0, 1)
+    assert job.on_invalid_value == "skip_value"
     assert job.logs.filter(level="error").count() == 0  # the first analysis's row errors are gone
     api.post(f"/api/v1/imports/jobs/{job.pk}/confirm")
     job = import_job_run(job_id=job.pk)
     assert job.status == "completed" and Product.objects.get(ean=ean13(3)).name == "Heft"
     assert api.post(url, {"mapping": {"Artikel": "ean"}}, format="json").status_code == 409
+
+
+def test_skip_value_keeps_the_row_without_its_unusable_value(api):
+    text = f"ean,name,price,stock\n{ean13(4)},Gomme,abc,3\n{ean13(5)},Crayon,1.50,-2\nbad,Règle,2,1\n"
+    response = upload(api, text, on_invalid_value="skip_value")
+    job = import_job_run(job_id=response.json()["id"])
+    assert (job.status, job.products_created, job.failed_rows) == ("completed", 2, 1)
+    eraser, pencil = Product.objects.get(ean=ean13(4)), Product.objects.get(ean=ean13(5))
+    assert (eraser.price, eraser.stock, pencil.stock) == (None, 3, None)
+    warning = job.logs.get(level="warning", row_number=2)
+    assert (warning.field, warning.value) == ("price", "abc")
+    assert warning.message.endswith("; the row was kept without its price")
+    assert job.logs.get(level="error").field == "ean"  # the key is never skipped
+
+
+def test_skip_row_is_the_default(api):
+    job = import_job_run(job_id=upload(api, f"ean,name,price\n{ean13(6)},Gomme,abc\n").json()["id"])
+    assert (job.on_invalid_value, job.failed_rows, job.products_created) == ("skip_row", 1, 0)
