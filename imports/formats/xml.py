@@ -328,7 +328,8 @@ def _matches(path: list[str], record_path: tuple[str, ...]) -> bool:
 
 def _groups_only(element) -> bool:
     """Icecat's product sheet: no child element holds text, the children are groups or empty."""
-    return not any(len(child) == 0 and child.text and child.text.strip() for child in element)
+    has_groups = any(len(child) for child in element)
+    return has_groups and not any(len(child) == 0 and child.text and child.text.strip() for child in element)
 
 
 def _names_external_dtd_only(head: bytes) -> bool:
