@@ -32,7 +32,7 @@ from .api.serializers import ImportJobSerializer
 from .choices import ImportStatus, LogLevel
 from .formats import supported_types
 from .mapping import MappingError, validate_explicit_mapping
-from .models import ImportJob
+from .models import ImportJob, SupplierMapping
 
 ACTIONS = {
     "confirm": (services.import_job_confirm, "Dry run confirmed: the import is processing."),
@@ -494,3 +494,24 @@ def _cell(value) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+class SupplierMappingForm(forms.ModelForm):
+    class Meta:
+        model = SupplierMapping
+        fields = ["created_by", "supplier_code", "mapping"]
+
+    def clean_mapping(self):
+        try:
+            return validate_explicit_mapping(self.cleaned_data["mapping"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+@admin.register(SupplierMapping)
+class SupplierMappingAdmin(admin.ModelAdmin):
+    """Suppliers' remembered mappings, checked like the API's."""
+
+    form = SupplierMappingForm
+    list_display = ["supplier_code", "created_by", "updated_at"]
+    search_fields = ["supplier_code"]

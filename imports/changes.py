@@ -24,8 +24,8 @@ from pixee.errors import Conflict
 from .choices import ImportStatus, LogLevel
 from .columnar import BatchValidator
 from .formats import reader_for
-from .mapping import ColumnMapper
 from .models import ImportJob, ImportLog
+from .pipeline import job_mapping_plan
 
 ACTIONS = ("created", "updated", "unchanged", "failed")
 # Statuses whose changes are known: a dry run awaiting confirmation, or a job that wrote.
@@ -79,8 +79,7 @@ def _total(job: ImportJob, action: str | None) -> int:
 def _rows(job: ImportJob) -> Iterator[dict[str, Any]]:
     with job.file.open("rb") as fileobj:
         reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
-        reader.columns()
-        validator = BatchValidator(ColumnMapper(job.requested_mapping))
+        validator = BatchValidator(job_mapping_plan(job, reader.columns()).mapper)
         for batch in reader.batches(_BATCH_ROWS):
             checked = validator.check(batch)
             failed = _failed(job, batch.numbers[0], batch.numbers[-1])

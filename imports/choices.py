@@ -19,6 +19,11 @@ class FileType(models.TextChoices):
     XML = "xml", "XML"
 
 
+class OnInvalidValue(models.TextChoices):
+    SKIP_ROW = "skip_row", "Skip the row"
+    SKIP_VALUE = "skip_value", "Keep the row without the value"
+
+
 class LogLevel(models.TextChoices):
     ERROR = "error", "Error"
     WARNING = "warning", "Warning"

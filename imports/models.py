@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from pixee.crypto import EncryptedTextField
 
-from .choices import FileType, ImportStatus, LogLevel
+from .choices import FileType, ImportStatus, LogLevel, OnInvalidValue
 
 
 def _stored_file_name(job: "ImportJob", filename: str) -> str:
@@ -35,6 +35,13 @@ class ImportJob(models.Model):
     # What the client asked for, and what the analysis resolved (explicit + synonyms).
     requested_mapping = models.JSONField(default=dict, blank=True)
     mapping = models.JSONField(default=dict, blank=True)
+    # Where each column's mapping came from: explicit, supplier, synonym or values (issue 14).
+    mapping_sources = models.JSONField(default=dict, blank=True)
+    # The supplier's stored mapping when the upload had none: a copy, so a re-analysis agrees.
+    supplier_mapping = models.JSONField(default=dict, blank=True)
+    on_invalid_value = models.CharField(
+        max_length=16, choices=OnInvalidValue.choices, default=OnInvalidValue.SKIP_ROW
+    )
 
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING, db_index=True
@@ -149,3 +156,22 @@ class ImportLog(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_number}: {self.message}"
+
+
+class SupplierMapping(models.Model):
+    """A supplier's remembered mapping (owner-scoped): uploads for it without a mapping use it."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="supplier_mappings"
+    )
+    supplier_code = models.CharField(max_length=100)
+    mapping = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["created_by", "supplier_code"], name="unique_supplier_mapping")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_code} mapping"

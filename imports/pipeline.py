@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
+from itertools import islice
 from typing import TypeVar
 
 import polars as pl
@@ -27,11 +28,11 @@ from catalog.models import Product
 from catalog.upsert import ProductWriter, UpsertCounts, product_writer
 
 from . import state
-from .choices import ImportStatus, LogLevel
+from .choices import ImportStatus, LogLevel, OnInvalidValue
 from .columnar import BatchValidator, CheckedBatch, FileChecks
 from .formats import FormatError, reader_for
 from .logs import write_logs
-from .mapping import ColumnMapper
+from .mapping import SAMPLE_ROWS, MappingPlan, plan_mapping
 from .models import ImportJob, ImportLog
 from .summary import error_summary
 
@@ -174,8 +175,8 @@ def _open_batches(job: ImportJob, *, save_mapping: bool = False, after: int = 0)
     with job.file.open("rb") as fileobj:
         reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
         columns = reader.columns()
-        mapper = ColumnMapper(job.requested_mapping)
-        mapping = mapper.resolve(columns)
+        plan = job_mapping_plan(job, columns)
+        mapping = plan.mapper.resolve(columns)
         if "ean" not in mapping.values():
             raise CriticalError(
                 "No column maps to ean. The file's columns are: "
@@ -183,9 +184,26 @@ def _open_batches(job: ImportJob, *, save_mapping: bool = False, after: int = 0)
                 'or send a mapping such as {"<column>": "ean"}.'
             )
         if save_mapping:
-            ImportJob.objects.filter(pk=job.pk).update(mapping=mapping)
-        validator = BatchValidator(mapper)
+            sources = {column: plan.sources[column] for column in mapping if column in plan.sources}
+            ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, mapping_sources=sources)
+            for note in plan.notes:
+                milestone(job.pk, note)
+            for warning in plan.warnings:
+                milestone(job.pk, warning, level=LogLevel.WARNING)
+        validator = BatchValidator(plan.mapper)
         yield _checked_batches(reader, validator, after)
+
+
+def job_mapping_plan(job: ImportJob, columns: list[str]) -> MappingPlan:
+    """The job's mapping from its explicit mapping, its supplier's, synonyms and its first rows'
+    values: the same for the analysis, the processing, the preview and the changes."""
+    # A handle of its own: the caller's reader is reading the first one.
+    with job.file.storage.open(str(job.file.name), "rb") as fileobj:
+        reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
+        sample = [raw.values for raw in islice(reader.rows(), SAMPLE_ROWS)]
+    plan = plan_mapping(columns, sample, explicit=job.requested_mapping, supplier=job.supplier_mapping)
+    plan.mapper.skip_invalid_values = job.on_invalid_value == OnInvalidValue.SKIP_VALUE
+    return plan
 
 
 def _checked_batches(reader, validator: BatchValidator, after: int) -> Iterator[CheckedBatch]:

@@ -13,8 +13,8 @@ from catalog.upsert import PRODUCT_FIELDS
 from pixee.errors import Conflict
 
 from .formats import FormatError, reader_for
-from .mapping import ColumnMapper
 from .models import ImportJob, ImportLog
+from .pipeline import job_mapping_plan
 from .validation import RowValidator
 
 PREVIEW_FIELDS = ("ean", *PRODUCT_FIELDS)
@@ -47,8 +47,8 @@ def import_job_preview(*, job: ImportJob, limit: int) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     with job.file.open("rb") as fileobj:
         reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
-        validator = RowValidator(ColumnMapper(job.requested_mapping))
         try:
+            validator = RowValidator(job_mapping_plan(job, reader.columns()).mapper)
             for raw in islice(reader.rows(), limit):
                 result = validator.validate(raw)
                 row_errors = [

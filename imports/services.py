@@ -21,10 +21,10 @@ from pixee.idempotency import idempotent_create, request_fingerprint
 from webhooks.validators import check_endpoint_url
 
 from . import pipeline, revert, state
-from .choices import ImportStatus
+from .choices import ImportStatus, OnInvalidValue
 from .formats import content_mismatch, file_type_from_name, supported_types
 from .mapping import validate_explicit_mapping
-from .models import ImportJob
+from .models import ImportJob, ImportLog, SupplierMapping
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def import_job_create(
     mapping: dict[str, Any] | None = None,
     max_errors: int | None = None,
     webhook_url: str = "",
+    on_invalid_value: str = OnInvalidValue.SKIP_ROW,
     enqueue: bool = True,
 ) -> ImportJob:
     """Store the file under a generated name and queue its analysis once the transaction commits."""
@@ -100,13 +101,19 @@ def import_job_create(
         except ValueError as exc:
             raise UploadRejected("webhook_url", str(exc)) from None
 
+    supplier_code = supplier_code.strip()
+    stored = None
+    if not mapping and supplier_code and user is not None:
+        stored = SupplierMapping.objects.filter(created_by=user, supplier_code=supplier_code).first()
     job = ImportJob(
         created_by=user,
+        supplier_mapping=stored.mapping if stored else {},
         file_name=file_name,
         file_type=file_type,
         file_size=file.size or 0,
-        supplier_code=supplier_code.strip(),
+        supplier_code=supplier_code,
         dry_run=dry_run,
+        on_invalid_value=on_invalid_value,
         requested_mapping=mapping,
         max_errors=max_errors,
         webhook_url=webhook_url,
@@ -145,6 +152,64 @@ def _content_mismatch(file: File, file_type: str) -> str | None:
     head = file.read(8192)
     file.seek(0)
     return content_mismatch(file_type, head)
+
+
+def supplier_mapping_save(*, user: User, supplier_code: str, mapping: object) -> SupplierMapping:
+    """Store (or replace) the user's mapping for ``supplier_code``."""
+    try:
+        checked = validate_explicit_mapping(mapping)
+    except ValueError as exc:
+        raise UploadRejected("mapping", str(exc)) from None
+    stored, _ = SupplierMapping.objects.update_or_create(
+        created_by=user, supplier_code=supplier_code, defaults={"mapping": checked}
+    )
+    return stored
+
+
+def supplier_mapping_delete(*, mapping: SupplierMapping) -> None:
+    """Forget a supplier's stored mapping; later uploads fall back to synonyms and values."""
+    mapping.delete()
+
+
+def import_job_reanalyze(
+    *, job: ImportJob, mapping: object, on_invalid_value: str | None = None
+) -> ImportJob:
+    """Re-run the analysis of a ``ready`` job, or of a ``failed`` one that wrote nothing, on its
+    stored file with a new mapping; its rows' logs and staged rows start over."""
+    try:
+        checked = validate_explicit_mapping(mapping)
+    except ValueError as exc:
+        raise UploadRejected("mapping", str(exc)) from None
+    if (job.successful_rows and job.status == ImportStatus.FAILED) or not job.file:
+        raise Conflict("Cannot reanalyze a job that already wrote products or whose file was discarded.")
+    with transaction.atomic():
+        state.transition(
+            job.pk,
+            "reanalyze",
+            requested_mapping=checked,
+            on_invalid_value=on_invalid_value or job.on_invalid_value,
+            mapping={},
+            mapping_sources={},
+            error_summary="",
+            total_rows=None,
+            analyzed_rows=0,
+            processed_rows=0,
+            failed_rows=0,
+            products_created=0,
+            products_updated=0,
+            products_unchanged=0,
+            analyzed_fraction=0.0,
+            checkpoint_row=0,
+            attempts=0,
+            lease_token=None,
+            started_at=None,
+            completed_at=None,
+        )
+        ImportLog.objects.filter(job_id=job.pk, row_number__isnull=False).delete()
+        pipeline.milestone(job.pk, "Re-analysis requested with a new mapping.")
+        _enqueue_run(job)
+    job.refresh_from_db()
+    return job
 
 
 def import_job_run(*, job_id, on_progress=None) -> ImportJob:

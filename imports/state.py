@@ -34,6 +34,8 @@ ACTIONS: dict[str, tuple[tuple[S, ...], S | None]] = {
     "pause": (RUNNING, S.PAUSED),
     "resume": ((S.PAUSED,), None),  # back to the status it was paused from
     "cancel": ((*RUNNING, S.READY, S.PAUSED), S.CANCELLED),
+    # A new mapping on the stored file; the service also requires that nothing was written.
+    "reanalyze": ((S.READY, S.FAILED), S.PENDING),
 }
 
 

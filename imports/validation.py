@@ -31,7 +31,8 @@ LOGGED_VALUE_CHARS = 500
 
 # The common case, read without the general parser: plain digits with up to two decimals.
 _PLAIN_PRICE = re.compile(r"\d{1,10}(?:\.\d{1,2})?")
-_CURRENCY = re.compile(r"(?i)(€|\$|£|¥|chf|euros?|eur|usd|gbp|ttc|ht)")
+# Currencies as feeds write them ("599 CZK", Google Merchant), longest names first.
+_CURRENCY = re.compile(r"(?i)(€|\$|£|¥|kč|zł|chf|euros?|eur|usd|gbp|czk|pln|huf|sek|nok|dkk|ron|bgn|ttc|ht)")
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 
 
@@ -214,8 +215,10 @@ class RowValidator:
         fields: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
         targets = self._targets
+        # Dotted paths of a mapping (``meta.barcode``) read nested values (issue 14).
+        values = self.mapper.expand(raw.values) if self.mapper.paths else raw.values
         # The hot loop of the analysis, once per cell: a dict lookup and an inlined blank test.
-        for column, value in raw.values.items():
+        for column, value in values.items():
             try:
                 target = targets[column]
             except KeyError:
@@ -256,6 +259,8 @@ class RowValidator:
                 self._text_field(name, value, staged, result)
         self._value_field("price", fields.get("price"), staged, result)
         self._value_field("stock", fields.get("stock"), staged, result)
+        if result.errors and self.mapper.skip_invalid_values:
+            _keep_row_without_bad_values(staged, result)
         result.parsed = {**staged, **{issue.field: None for issue in result.errors}}
         if result.ok:
             result.staged = staged
@@ -300,3 +305,24 @@ class RowValidator:
                 staged[name] = parse_stock(value)
         except ValueProblem as exc:
             result.errors.append(FieldIssue(name, str(exc), shown(value)))
+
+
+# --- on_invalid_value=skip_value (issue 14) ---------------------------------------------------
+
+# A row is never kept without these: the key, and what the row itself could not be read as.
+_NEVER_SKIPPED = ("ean", "", "attributes")
+
+
+def _keep_row_without_bad_values(staged: dict, result: RowResult) -> None:
+    """Turn the row's value errors into warnings and drop those values, unless one is on a field
+    the row cannot do without. A missing name still stops a new product, later, by its rule."""
+    if any(issue.field in _NEVER_SKIPPED for issue in result.errors):
+        return
+    for issue in result.errors:
+        staged[issue.field] = None
+        result.warnings.append(
+            FieldIssue(
+                issue.field, f"{issue.message}; the row was kept without its {issue.field}", issue.value
+            )
+        )
+    result.errors.clear()

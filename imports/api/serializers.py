@@ -3,8 +3,8 @@ import json
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..choices import ImportStatus, LogLevel
-from ..models import ImportJob, ImportLog
+from ..choices import ImportStatus, LogLevel, OnInvalidValue
+from ..models import ImportJob, ImportLog, SupplierMapping
 from ..services import MAX_ERRORS_LIMIT
 
 
@@ -41,6 +41,12 @@ class ImportJobCreateInputSerializer(serializers.Serializer):
     webhook_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
     max_errors = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, max_value=MAX_ERRORS_LIMIT
+    )
+    on_invalid_value = serializers.ChoiceField(
+        choices=OnInvalidValue.choices,
+        default=OnInvalidValue.SKIP_ROW,
+        help_text="skip_row: a bad value rejects its row; skip_value: the row is kept without it "
+        "(never for ean, nor for a new product's name).",
     )
 
 
@@ -92,6 +98,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "progress",
             "products_unchanged",
             "mapping",
+            "mapping_sources",
+            "on_invalid_value",
             "created_at",
             "rows_per_second",
             "eta_seconds",
@@ -185,3 +193,19 @@ class ChangeSerializer(serializers.Serializer):
     ean = serializers.CharField(allow_null=True)
     action = serializers.ChoiceField(choices=[(a, a) for a in ("created", "updated", "unchanged", "failed")])
     fields = serializers.DictField(child=FieldChangeSerializer())  # type: ignore[assignment]
+
+
+class SupplierMappingInputSerializer(serializers.Serializer):
+    mapping = MappingField(
+        help_text="File column → product field; used by uploads for this supplier without one."
+    )
+
+
+class ReanalyzeInputSerializer(SupplierMappingInputSerializer):
+    on_invalid_value = serializers.ChoiceField(choices=OnInvalidValue.choices, required=False)
+
+
+class SupplierMappingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SupplierMapping
+        fields = ["supplier_code", "mapping", "updated_at"]

@@ -23,7 +23,7 @@ from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_res
 from pixee.errors import PayloadTooLarge
 
 from .. import changes, reports, selectors, services
-from ..models import ImportJob
+from ..models import ImportJob, SupplierMapping
 from . import serializers as s
 
 
@@ -239,3 +239,58 @@ class ImportJobErrorReportView(APIView):
         # would give a non-Latin-1 header, which browsers do not read as a file name).
         response["Content-Disposition"] = content_disposition_header(True, f"{stem}-errors.csv")
         return response
+
+
+class SupplierMappingView(APIView):
+    """A supplier's stored mapping, scoped to the caller like jobs."""
+
+    def _stored(self, request, supplier_code) -> SupplierMapping:
+        return get_owned_or_404(  # type: ignore[return-value]
+            SupplierMapping.objects.filter(created_by=request.user), request, supplier_code=supplier_code
+        )
+
+    @extend_schema(summary="Get a supplier's stored mapping", responses=s.SupplierMappingSerializer)
+    def get(self, request, supplier_code):
+        return Response(s.SupplierMappingSerializer(self._stored(request, supplier_code)).data)
+
+    @extend_schema(
+        summary="Store a supplier's mapping",
+        request=s.SupplierMappingInputSerializer,
+        responses=s.SupplierMappingSerializer,
+    )
+    def put(self, request, supplier_code):
+        data = s.SupplierMappingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            stored = services.supplier_mapping_save(
+                user=request.user, supplier_code=supplier_code, **data.validated_data
+            )
+        except services.UploadRejected as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from None
+        return Response(s.SupplierMappingSerializer(stored).data)
+
+    @extend_schema(summary="Forget a supplier's stored mapping", responses={204: None})
+    def delete(self, request, supplier_code):
+        services.supplier_mapping_delete(mapping=self._stored(request, supplier_code))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImportJobReanalyzeView(APIView):
+    @extend_schema(
+        operation_id="imports_jobs_reanalyze",
+        summary="Re-run the analysis with a new mapping",
+        request=s.ReanalyzeInputSerializer,
+        responses={
+            202: s.JobStatusSerializer,
+            409: OpenApiResponse(description="Not ready, or failed after writing"),
+        },
+    )
+    def post(self, request, job_id):
+        job = _job(request, job_id)
+        data = s.ReanalyzeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            job = services.import_job_reanalyze(job=job, **data.validated_data)
+        except services.UploadRejected as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from None
+        return Response(s.JobStatusSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -157,7 +157,10 @@ class JsonReader(RowReader):
     def _array(self, events) -> Iterator[RawRow]:
         event, _ = next(events)
         if event == "start_map":
-            raise FormatError(self._object_at_top(events))
+            # {"products": [...], "total": 194}: the shape most APIs export. The first array
+            # among the object's values holds the records; the other values are skipped.
+            self._enter_first_array(events)
+            event = "start_array"
         if event != "start_array":
             raise FormatError("The JSON file's top level is a single value, not an array of objects.")
         for event, _value in events:
@@ -251,15 +254,25 @@ class JsonReader(RowReader):
                     current.append(value)
         raise FormatError("The JSON file ends in the middle of an item.")  # the parser says so first
 
-    def _object_at_top(self, events) -> str:
+    def _enter_first_array(self, events) -> None:
+        """Consume the top-level object's events up to the start of its first array value."""
+        first_key = None
         for event, value in events:
             if event == "map_key":
-                return (
-                    f"The JSON file's top level is an object (its first key is '{value}'), "
-                    "not an array of objects."
-                )
-            break
-        return "The JSON file's top level is an object, not an array of objects."
+                first_key = first_key or value
+                self._key = value
+            elif event == "start_array":
+                self._key = None
+                return
+            elif event == "start_map":
+                self._container(events, {})  # a nested object such as "meta": skipped
+            elif event == "end_map":
+                break
+        named = f" (its first key is '{first_key}')" if first_key else ""
+        raise FormatError(
+            f"The JSON file's top level is an object{named} holding no array: expected an array of "
+            "objects, or an object holding one."
+        )
 
     def _syntax_message(self, exc: Exception) -> str:
         message = exc.args[0] if exc.args else str(exc)

@@ -1,8 +1,16 @@
-"""XML: the root's children are the records, their children the fields; parsed by defusedxml.
+"""XML: the repeated element under the root is the record, its children the fields; by defusedxml.
+
+Where the records are: the shallowest element name that repeats under one parent, reached from
+the root through plain wrappers (elements without attributes of their own): ``SHOP/SHOPITEM``,
+``rss/channel/item``, ``feed/entry``, ``products/product``. A first pass over the start of the
+file (at most ``SCAN_ELEMENTS`` elements) finds it; without any repeat, the root's children are
+the records. Elements outside the records (a feed's own ``title``) are skipped.
 
 Streamed with ``iterparse``: each record is converted when its end tag is read and then dropped
-from the tree, so memory stays flat whatever the file's size. DTDs, entity declarations and
-external references are refused outright (CONTRACT §3: a safety limit, so a critical error).
+from the tree, so memory stays flat whatever the file's size. Entity declarations, internal DTD
+subsets and external references are refused outright (CONTRACT §3: a safety limit, so a critical
+error). A DOCTYPE that only names an external DTD (``<!DOCTYPE x SYSTEM "…dtd">``, as Icecat
+writes) is accepted and never fetched: expat is not asked to load it.
 
 How an element becomes values (the contract says only "one child element per field"):
 
@@ -12,7 +20,8 @@ How an element becomes values (the contract says only "one child element per fie
 - a field element with children of its own becomes a dict, as a JSON object would
   (``{"width": "10", "@unit": "cm", "#text": "…"}``): unmapped, it lands in ``attributes`` as JSON;
 - a name present more than once in a record holds the list of its values, in file order;
-- namespaces are dropped: ``{http://…}ean`` and ``g:ean`` are both ``ean``;
+- namespaced names are kept as the file writes them: ``g:gtin`` stays ``g:gtin`` (the prefix the
+  document declares; the default namespace adds none, so Atom's ``title`` is ``title``);
 - CDATA sections are text like any other; an empty element is an empty value.
 """
 
@@ -39,15 +48,21 @@ from .base import (
 
 # A record is one product: past this many elements it is an attack or not a record at all.
 MAX_RECORD_ELEMENTS = 10_000
+# Elements the first pass reads, at most, to find where the records are.
+SCAN_ELEMENTS = 50_000
 HEAD_BYTES = 4096
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _DECLARATION_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""")
+# A DOCTYPE naming only an external DTD: no internal subset, so nothing it could declare is read.
+_EXTERNAL_DTD_ONLY = re.compile(
+    rb"""<!DOCTYPE\s+[^\s\[>]+\s+(SYSTEM\s+("[^"]*"|'[^']*')|PUBLIC\s+("[^"]*"|'[^']*')\s+("[^"]*"|'[^']*'))\s*>"""
+)
 
 
 @register
 class XmlReader(RowReader):
-    """An XML document whose root element's children are the records, numbered by position."""
+    """An XML document whose repeated element under the root is the record, numbered by position."""
 
     file_type = "xml"
 
@@ -74,9 +89,14 @@ class XmlReader(RowReader):
         if hasattr(self, "_records"):
             return
         head = self.read_head(HEAD_BYTES)
+        self._allow_doctype = _names_external_dtd_only(_utf8_head(head))
         self._position = 0
-        self._depth = 0
+        self._in_record = False
         self._root_tag = ""
+        self._prefixes: dict[str, str] = {}  # namespace URI -> the prefix the document gives it
+        self._record_path = self._find_record_path(head)
+        self.fileobj.seek(0)
+        self._position = 0
         self._records = self._read(self._source(head))
         self._peeked: list[RawRow] = []
         self._columns = self._peek_columns()
@@ -107,19 +127,67 @@ class XmlReader(RowReader):
                 return list(row.values)
         if not self._peeked:
             raise FormatError(f"The XML root <{self._root_tag}> holds no records.")
+
         return []  # only unusable records: each has its row error
 
     # --- reading --------------------------------------------------------------------------
 
-    def _read(self, source) -> Iterator[RawRow]:
+    def _find_record_path(self, head: bytes) -> tuple[str, ...]:
+        """The names from the root to the record element (see the module docstring)."""
+        repeats: dict[tuple[str, ...], int] = {}
+        with_children: set[tuple[str, ...]] = set()
+        # element, its path, its children's names, whether records may lie below it
+        stack: list[tuple[Any, tuple[str, ...], set[str], bool]] = []
+        elements = 0
+        try:
+            for event, element in self._events(self._source(head), ("start", "end", "start-ns")):
+                if event == "start-ns":
+                    continue
+                if event == "start":
+                    elements += 1
+                    name = self._name(element.tag)
+                    if not stack:
+                        stack.append((element, (name,), set(), True))
+                        continue
+                    _, parent_path, names, open_below = stack[-1]
+                    path = (*parent_path, name)
+                    if open_below and name in names:
+                        repeats[path] = repeats.get(path, 0) + 1
+                    names.add(name)
+                    plain = not any(not k.startswith("{http://www.w3.org/") for k in element.attrib)
+                    stack.append((element, path, set(), open_below and plain))
+                    if len(stack) > MAX_NESTING or elements > SCAN_ELEMENTS:
+                        break
+                    continue
+                _, path, names, _ = stack.pop()
+                if names or element.attrib:  # a record has fields: children or attributes
+                    with_children.add(path)
+                if not stack:
+                    break
+                stack[-1][0].remove(element)  # its parent's only child by now: memory stays flat
+        except FormatError:
+            pass  # the reading pass reports it, naming the record it is in
+        candidates = [path for path in repeats if path in with_children]
+        if not candidates:
+            return ("*", "*")  # no repeated record: the root's children are the records
+        return min(candidates, key=lambda path: (len(path), -repeats[path]))
+
+    def _events(self, source, events: tuple[str, ...]):
         from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
         from defusedxml.ElementTree import ParseError, iterparse
 
         try:
-            events = iterparse(
-                source, events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
-            )
-            yield from self._records_from(events)
+            for event, item in iterparse(
+                source,
+                events=events,
+                forbid_dtd=not self._allow_doctype,
+                forbid_entities=True,
+                forbid_external=True,
+            ):
+                if event == "start-ns":
+                    prefix, uri = item
+                    self._prefixes.setdefault(uri, prefix)
+                yield event, item
         except DTDForbidden as exc:
             raise FormatError(
                 f"The XML file declares a document type (<!DOCTYPE {exc.name}>); "
@@ -141,60 +209,79 @@ class XmlReader(RowReader):
                 f"The XML is malformed at line {line}, column {column + 1} ({self._where()}): {reason}."
             ) from None
 
+    def _read(self, source) -> Iterator[RawRow]:
+        yield from self._records_from(self._events(source, ("start", "end", "start-ns")))
+
     def _records_from(self, events) -> Iterator[RawRow]:
-        depth = 0
+        record_path = self._record_path
+        record_depth = len(record_path)
+        path: list[str] = []
+        stack: list[Any] = []
         elements = 0
-        root: Any = None  # set by the first start event, before any record ends
         for event, element in events:
+            if event == "start-ns":
+                continue
             if event == "start":
-                depth += 1
-                self._depth = depth
+                path.append(self._name(element.tag))
+                stack.append(element)
+                depth = len(path)
                 if depth == 1:
-                    root = element
-                    self._root_tag = _local(element.tag)
-                elif depth == 2:
-                    self._position += 1
-                    elements = 0
-                else:
+                    self._root_tag = path[0]
+                if depth > MAX_NESTING:
+                    raise FormatError(
+                        f"Record {self._position} is nested more than {MAX_NESTING} levels deep."
+                    )
+                if self._in_record:
                     elements += 1
-                    if depth > MAX_NESTING:
-                        raise FormatError(
-                            f"Record {self._position} is nested more than {MAX_NESTING} levels deep."
-                        )
                     if elements > MAX_RECORD_ELEMENTS:
                         raise FormatError(
                             f"Record {self._position} has more than {MAX_RECORD_ELEMENTS} elements."
                         )
+                elif depth == record_depth and _matches(path, record_path):
+                    self._in_record = True
+                    self._position += 1
+                    elements = 0
                 continue
-            depth -= 1
-            self._depth = depth
-            if depth == 1:
+            depth = len(path)
+            row = None
+            if self._in_record and depth == record_depth:
+                self._in_record = False
                 row = self._record(element)
-                # Drop the record from the tree: iterparse would otherwise keep every record.
-                root.clear()
-                if row is not None:
-                    yield row
+            if not self._in_record and depth > 1:
+                # Drop what was read from the tree: iterparse would otherwise keep every record.
+                stack[-2].remove(element)
+            path.pop()
+            stack.pop()
+            if row is not None:
+                yield row
 
     def _record(self, element) -> RawRow | None:
+        if self._position == 1 and element.attrib and len(element) and _groups_only(element):
+            raise FormatError(
+                f"The XML record <{self._name(element.tag)}> holds its data in attributes and nested "
+                "groups, with no child element per field, so it cannot be imported as a product list."
+            )
         values: dict[str, Any] = {}
         for name, value in element.attrib.items():
-            _add(values, _local(name), self._checked(value))
+            _add(values, self._name(name), self._checked(value))
         for child in element:
-            name = _local(child.tag)
+            name = self._name(child.tag)
             if child.get(_XSI_NIL) in ("true", "1"):
                 _add(values, name, None)
                 continue
             _add(values, name, self._value(child))
             if len(child) == 0:  # a nested field keeps its attributes inside its dict
                 for attribute, value in child.attrib.items():
-                    _add(values, f"{name}@{_local(attribute)}", self._checked(value))
+                    _add(values, f"{name}@{self._name(attribute)}", self._checked(value))
         if len(values) > MAX_COLUMNS:
             raise FormatError(
                 f"Record {self._position} has {len(values)} fields; at most {MAX_COLUMNS} are supported."
             )
         if not values:
             if element.text and element.text.strip():
-                problem = f"record {self._position} (<{_local(element.tag)}>) has text but no field elements"
+                problem = (
+                    f"record {self._position} (<{self._name(element.tag)}>) has text but no field elements"
+                )
                 return RawRow(self._position, error=problem)
             return None  # <product/>: a blank row, which is not a row (CONTRACT §3)
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
@@ -205,11 +292,11 @@ class XmlReader(RowReader):
         """A field's text, or a dict when it has children of its own (see the module docstring)."""
         if len(element) == 0:
             return self._checked(element.text or "")
-        nested: dict[str, Any] = {f"@{_local(k)}": self._checked(v) for k, v in element.attrib.items()}
+        nested: dict[str, Any] = {f"@{self._name(k)}": self._checked(v) for k, v in element.attrib.items()}
         if element.text and element.text.strip():
             nested["#text"] = self._checked(element.text)
         for child in element:
-            _add(nested, _local(child.tag), self._value(child))
+            _add(nested, self._name(child.tag), self._value(child))
         return nested
 
     def _checked(self, text: str) -> str:
@@ -219,17 +306,36 @@ class XmlReader(RowReader):
             )
         return text
 
+    def _name(self, tag: str) -> str:
+        """``{uri}gtin`` → ``g:gtin``, with the prefix the document declares for ``uri``."""
+        if not tag.startswith("{"):
+            return tag
+        uri, _, local = tag[1:].partition("}")
+        prefix = self._prefixes.get(uri)
+        return f"{prefix}:{local}" if prefix else local
+
     def _where(self) -> str:
         if self._position == 0:
             return "before the first record"
-        if self._depth >= 2:
+        if self._in_record:
             return f"in record {self._position}"
         return f"after record {self._position}"
 
 
-def _local(tag: str) -> str:
-    """``{namespace}name`` → ``name``."""
-    return tag.rpartition("}")[2]
+def _matches(path: list[str], record_path: tuple[str, ...]) -> bool:
+    return all(want in ("*", name) for name, want in zip(path, record_path, strict=True))
+
+
+def _groups_only(element) -> bool:
+    """Icecat's product sheet: no child element holds text, the children are groups or empty."""
+    has_groups = any(len(child) for child in element)
+    return has_groups and not any(len(child) == 0 and child.text and child.text.strip() for child in element)
+
+
+def _names_external_dtd_only(head: bytes) -> bool:
+    """Whether the file's DOCTYPE, if any, only names an external DTD (which is never fetched)."""
+    start = head.find(b"<!DOCTYPE")
+    return start >= 0 and _EXTERNAL_DTD_ONLY.match(head, start) is not None
 
 
 def _add(values: dict[str, Any], name: str, value: Any) -> None:

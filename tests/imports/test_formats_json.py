@@ -93,10 +93,19 @@ def test_reading_is_streamed_not_loaded():
     assert sum(1 for _ in rows) == 19_999
 
 
-def test_top_level_object_fails_naming_its_first_key():
+def test_a_top_level_object_holding_one_array_gives_its_records():
+    columns, rows = read(
+        b'{"total": 2, "meta": {"page": 1}, "products": [{"ean": "1"}, {"ean": "2"}], "skip": 0}'
+    )
+    assert columns == ["ean"]
+    assert [(r.number, r.values) for r in rows] == [(1, {"ean": "1"}), (2, {"ean": "2"})]
+
+
+def test_a_top_level_object_without_an_array_fails_naming_its_first_key():
     fails(
-        b'{"products": [{"ean": "1"}]}',
-        "The JSON file's top level is an object (its first key is 'products'), not an array of objects.",
+        b'{"total": 0, "meta": {"page": 1}}',
+        "The JSON file's top level is an object (its first key is 'total') holding no array: "
+        "expected an array of objects, or an object holding one.",
     )
 
 

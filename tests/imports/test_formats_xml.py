@@ -30,28 +30,38 @@ def fails(data: bytes, message: str):
 
 def test_records_fields_attributes_cdata_namespaces_and_nesting():
     columns, rows = read((FILES / "catalog.xml").read_bytes())
-    assert columns == ["ref", "ean", "nom", "prix", "prix@devise", "marque", "image", "dimensions"]
+    # Namespaced names are kept as written (CONTRACT §3); the record's own attributes have none.
+    assert columns == [
+        "ref",
+        "g:ean",
+        "g:nom",
+        "g:prix",
+        "g:prix@devise",
+        "g:marque",
+        "g:image",
+        "g:dimensions",
+    ]
     # Record 2 (<produit/>) is blank; the processing instruction is not an element.
     assert [row.number for row in rows] == [1, 3, 4]
     pen, notebook, text_only = rows
     assert pen.values == {
         "ref": "ST-01",
-        "ean": "3760000000017",
-        "nom": "Stylo <bleu> & rouge",
-        "prix": "1.99",
-        "prix@devise": "EUR",
-        "marque": None,  # xsi:nil="true"
-        "image": ["https://img.example.com/st-01-a.jpg", "https://img.example.com/st-01-b.jpg"],
-        "dimensions": {"@unite": "cm", "largeur": "1", "hauteur": "14"},
+        "g:ean": "3760000000017",
+        "g:nom": "Stylo <bleu> & rouge",
+        "g:prix": "1.99",
+        "g:prix@devise": "EUR",
+        "g:marque": None,  # xsi:nil="true"
+        "g:image": ["https://img.example.com/st-01-a.jpg", "https://img.example.com/st-01-b.jpg"],
+        "g:dimensions": {"@unite": "cm", "g:largeur": "1", "g:hauteur": "14"},
     }
     assert notebook.values == {
         "ref": "CA-02",
         "ean": "3760000000024",
-        "nom": "Cahier A4 « Séyès »",
-        "prix": "3,50",
-        "stock": "0",
+        "g:nom": "Cahier A4 « Séyès »",
+        "g:prix": "3,50",
+        "g:stock": "0",
     }
-    assert text_only.error == "record 4 (<produit>) has text but no field elements"
+    assert text_only.error == "record 4 (<g:produit>) has text but no field elements"
 
 
 def test_default_namespace_and_attribute_only_records():
@@ -115,12 +125,33 @@ def test_billion_laughs_is_refused():
     "data",
     [
         (FILES / "xxe.xml").read_bytes(),
-        b'<?xml version="1.0"?><!DOCTYPE produits SYSTEM "http://attacker.example/x.dtd"><produits/>',
+        b'<?xml version="1.0"?><!DOCTYPE produits SYSTEM "x.dtd" [<!ELEMENT produits ANY>]><produits/>',
     ],
 )
 def test_external_entities_and_dtds_are_refused(data):
     with pytest.raises(FormatError, match=r"^The XML file declares a document type \(<!DOCTYPE produits>\)"):
         read(data)
+
+
+def test_a_doctype_that_only_names_an_external_dtd_is_read_without_fetching_it():
+    columns, rows = read(
+        b'<?xml version="1.0"?><!DOCTYPE produits SYSTEM "http://attacker.example/x.dtd">'
+        b"<produits><produit><ean>3760000000017</ean></produit></produits>"
+    )
+    assert columns == ["ean"] and [r.values for r in rows] == [{"ean": "3760000000017"}]
+
+
+def test_records_are_the_repeated_element_at_any_depth():
+    columns, rows = read(
+        b'<rss xmlns:g="http://base.google.com/ns/1.0"><channel><title>Shop</title>'
+        b"<item><g:gtin>1</g:gtin><g:img>a</g:img><g:img>b</g:img></item>"
+        b"<item><g:gtin>2</g:gtin></item></channel></rss>"
+    )
+    assert columns == ["g:gtin", "g:img"]
+    assert [(r.number, r.values) for r in rows] == [
+        (1, {"g:gtin": "1", "g:img": ["a", "b"]}),
+        (2, {"g:gtin": "2"}),
+    ]
 
 
 def test_an_undeclared_entity_is_a_format_error():
@@ -221,12 +252,12 @@ def test_xml_catalog_imports_with_nested_fields_in_attributes():
     pen = Product.objects.get(ean="3760000000017")
     assert (pen.name, pen.price, pen.sku, pen.brand) == ("Stylo <bleu> & rouge", Decimal("1.99"), "ST-01", "")
     assert pen.attributes == {
-        "prix@devise": "EUR",
-        "dimensions": {"@unite": "cm", "largeur": "1", "hauteur": "14"},
+        "g:prix@devise": "EUR",
+        "g:dimensions": {"@unite": "cm", "g:largeur": "1", "g:hauteur": "14"},
     }
     assert Product.objects.get(ean="3760000000024").stock == 0
     error = ImportLog.objects.get(job=job, level="error")
-    assert (error.row_number, error.message) == (4, "record 4 (<produit>) has text but no field elements")
+    assert (error.row_number, error.message) == (4, "record 4 (<g:produit>) has text but no field elements")
 
 
 @pytest.mark.django_db
