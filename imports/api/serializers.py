@@ -150,28 +150,27 @@ class ValidationErrorSerializer(serializers.Serializer):
     value = serializers.CharField()
 
 
-@extend_schema_field(
-    {
-        "type": "object",
-        "description": "A row mapped to product fields. A valid row shows the values the import "
-        "will write; an invalid one shows its cells as the file wrote them.",
-        "properties": {
-            "ean": {"type": "string"},
-            "name": {"type": "string"},
-            "price": {"anyOf": [{"type": "number"}, {"type": "string"}]},
-            "stock": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
-            "attributes": {"type": "object", "additionalProperties": True},
-        },
-        "additionalProperties": True,
-    }
-)
-class PreviewRowField(serializers.DictField):
-    pass
+class PreviewRowSerializer(serializers.Serializer):
+    """A row as the import reads it: the parsed values only, null where a value is invalid or
+    absent, and the row's errors."""
+
+    row_number = serializers.IntegerField()
+    ean = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=False)
+    brand = serializers.CharField(allow_null=True)
+    category = serializers.CharField(allow_null=True)
+    description = serializers.CharField(allow_null=True)
+    stock = serializers.IntegerField(allow_null=True)
+    image_url = serializers.CharField(allow_null=True)
+    sku = serializers.CharField(allow_null=True)
+    attributes = serializers.DictField(allow_null=True)
+    errors = ValidationErrorSerializer(many=True)
 
 
 class PreviewSerializer(serializers.Serializer):
     total_rows = serializers.IntegerField(allow_null=True)
-    preview = serializers.ListField(child=PreviewRowField())
+    preview = PreviewRowSerializer(many=True)
     validation_errors = ValidationErrorSerializer(many=True)
 
 

@@ -156,6 +156,7 @@ class ImportJobLogsView(APIView):
 
 class ImportJobChangesView(APIView):
     @extend_schema(
+        operation_id="imports_jobs_changes",
         summary="List what an import changes",
         description="For a dry run at ready: what confirming will do to the catalog as it is now; "
         "afterwards: what the job did. File order; `fields` holds before → after for updates.",
@@ -178,6 +179,7 @@ class ImportJobChangesView(APIView):
 
 class ImportJobRevertView(APIView):
     @extend_schema(
+        operation_id="imports_jobs_revert",
         summary="Revert an import",
         description="Restores every product the job updated and deletes every product it created, "
         "except those a later import changed since (left alone and listed in the logs). Runs in the "
@@ -249,7 +251,11 @@ class SupplierMappingView(APIView):
             SupplierMapping.objects.filter(created_by=request.user), request, supplier_code=supplier_code
         )
 
-    @extend_schema(summary="Get a supplier's stored mapping", responses=s.SupplierMappingSerializer)
+    @extend_schema(
+        operation_id="imports_suppliers_mapping_get",
+        summary="Get a supplier's stored mapping",
+        responses=s.SupplierMappingSerializer,
+    )
     def get(self, request, supplier_code):
         return Response(s.SupplierMappingSerializer(self._stored(request, supplier_code)).data)
 
@@ -269,7 +275,11 @@ class SupplierMappingView(APIView):
             raise ValidationError({exc.field: [str(exc)]}) from None
         return Response(s.SupplierMappingSerializer(stored).data)
 
-    @extend_schema(summary="Forget a supplier's stored mapping", responses={204: None})
+    @extend_schema(
+        operation_id="imports_suppliers_mapping_delete",
+        summary="Forget a supplier's stored mapping",
+        responses={204: None},
+    )
     def delete(self, request, supplier_code):
         services.supplier_mapping_delete(mapping=self._stored(request, supplier_code))
         return Response(status=status.HTTP_204_NO_CONTENT)
