@@ -84,7 +84,7 @@ def embedded(tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=60)  # a loaded 2-core machine: warm shutdowns take a while
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise

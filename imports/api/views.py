@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -246,6 +246,8 @@ class ImportJobErrorReportView(APIView):
 class SupplierMappingView(APIView):
     """A supplier's stored mapping, scoped to the caller like jobs."""
 
+    parser_classes = [JSONParser]  # one body type: generated clients choke on several
+
     def _stored(self, request, supplier_code) -> SupplierMapping:
         return get_owned_or_404(  # type: ignore[return-value]
             SupplierMapping.objects.filter(created_by=request.user), request, supplier_code=supplier_code
@@ -286,6 +288,8 @@ class SupplierMappingView(APIView):
 
 
 class ImportJobReanalyzeView(APIView):
+    parser_classes = [JSONParser]  # one body type: generated clients choke on several
+
     @extend_schema(
         operation_id="imports_jobs_reanalyze",
         summary="Re-run the analysis with a new mapping",

@@ -89,10 +89,17 @@ def test_generated_client_runs_the_spec_flow(live_server, celery_worker_process,
     assert summary["mapping"] == {"Code": "ean", "Titre": "name", "Tarif": "price"}
     assert summary["error_logs"] == [[3, "ean", "123ABC7890"]]
     assert summary["logs_meta"]["total"] == 1
-    assert summary["preview"][0] == {"ean": "4006381333931", "name": "Produit exemple", "price": 29.99}
+    first = summary["preview"][0]
+    assert (first["row_number"], first["ean"], first["name"], first["price"]) == (
+        2,
+        "4006381333931",
+        "Produit exemple",
+        29.99,
+    )
+    assert first["errors"] == []
     assert summary["confirm"] == [True, "completed", 2, 1]
     assert summary["jobs_listed"] == 1
     assert summary["errors_csv"][0] == 200
-    assert summary["errors_csv"][1].endswith("row_number,field,message")
+    assert summary["errors_csv"][1].endswith("row_number;field;message")  # the source file's delimiter
     assert summary["automation"] == ["http", {"Code": "ean"}, "Daily", 202, 1, 1, 204]
     assert summary["webhook"] == [True, ["import.failed", "import.ready"], 1, 0, 204]
