@@ -165,7 +165,7 @@ class PreviewRowSerializer(serializers.Serializer):
     image_url = serializers.CharField(allow_null=True)
     sku = serializers.CharField(allow_null=True)
     attributes = serializers.DictField(allow_null=True)
-    errors = ValidationErrorSerializer(many=True)
+    errors = ValidationErrorSerializer(many=True)  # type: ignore[assignment]  # the output key
 
 
 class PreviewSerializer(serializers.Serializer):
