@@ -70,37 +70,55 @@ class RawBatch:
     @classmethod
     def of_rows(cls, rows: list[RawRow], fraction: float | None = None) -> RawBatch:
         """Columns from records read one by one (JSON, XML, XLSX, and CSV's general path)."""
-        columns: dict[str, list[Any]] = {}
+        records = [row.values for row in rows]
+        # Columns in the order the records first name them.
+        names = dict.fromkeys(name for values in records for name in values)
         irregular: set[int] = set()
         numeric: dict[str, list[int]] = {}
-        errors: dict[int, str] = {}
-        for position, row in enumerate(rows):
-            if row.error is not None:
-                errors[position] = row.error
-            for column, value in row.values.items():
-                cells = columns.get(column)
-                if cells is None:
-                    cells = columns[column] = [None] * len(rows)
-                if type(value) is str:
-                    if "\x00" in value or (not value.isascii() and unstorable(value)):
-                        irregular.add(position)  # a surrogate cannot even enter a column
-                    else:
-                        cells[position] = value
-                elif type(value) in (int, float, Decimal):
-                    cells[position] = str(value)
-                    numeric.setdefault(column, []).append(position)
-                elif value is not None:
-                    irregular.add(position)
-        frame = pl.DataFrame({name: pl.Series(name, cells, dtype=pl.Utf8) for name, cells in columns.items()})
+        series = []
+        for name in names:
+            cells = [values.get(name) for values in records]
+            series.append(pl.Series(name, _column_text(name, cells, irregular, numeric), dtype=pl.Utf8))
         return cls(
             numbers=[row.number for row in rows],
-            frame=frame,
+            frame=pl.DataFrame(series),
             raw_row=rows.__getitem__,
-            errors=errors,
+            errors={position: row.error for position, row in enumerate(rows) if row.error is not None},
             irregular=irregular,
             numeric=numeric,
             fraction=fraction,
         )
+
+
+_NUMBERS = (int, float, Decimal)
+_TEXT = frozenset((str, type(None)))
+_NUMBERS_OR_EMPTY = frozenset((*_NUMBERS, type(None)))
+
+
+def _column_text(
+    name: str, cells: list[Any], irregular: set[int], numeric: dict[str, list[int]]
+) -> list[str | None]:
+    """One column's cells as text (None where the cell is empty or not text), noting in
+    ``irregular`` the rows only the row validator may judge and in ``numeric`` the numbers."""
+    kinds = set(map(type, cells))
+    if kinds <= _TEXT and not unstorable("".join(filter(None, cells))):
+        return cells  # the common case, decided for the whole column at once
+    if kinds <= _NUMBERS_OR_EMPTY:
+        numeric[name] = [position for position, cell in enumerate(cells) if cell is not None]
+        return [None if cell is None else str(cell) for cell in cells]
+    text: list[str | None] = [None] * len(cells)
+    for position, value in enumerate(cells):
+        if type(value) is str:
+            if "\x00" in value or (not value.isascii() and unstorable(value)):
+                irregular.add(position)  # a surrogate cannot even enter a column
+            else:
+                text[position] = value
+        elif type(value) in _NUMBERS:
+            text[position] = str(value)
+            numeric.setdefault(name, []).append(position)
+        elif value is not None:
+            irregular.add(position)
+    return text
 
 
 class RowReader(ABC):

@@ -7,10 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from catalog.models import Product
 from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
+from imports.formats.json import BUFFER_BYTES, JsonReader
 from imports.models import ImportLog
 
 from .catalog_files import import_file
@@ -333,3 +336,97 @@ def test_malformed_json_fails_the_job_and_writes_nothing():
     assert job.status == "failed"
     assert job.error_summary == "The JSON file is cut short: it ends in item 2 (after key 'ean')."
     assert not Product.objects.exists()
+
+
+# --- the fast path and the event path agree -------------------------------------------------
+# Most items are decoded whole by the standard library's scanner; the event path (ijson) stays the
+# judge of everything else. Both must give the same records, errors and messages on any input.
+
+_KEYS = st.text(alphabet=st.sampled_from(["a", "b", "é", "\x00", "\ud800", "\\", '"', "k"]), max_size=4)
+_NUMBERS = st.one_of(
+    st.integers(min_value=-(10**110), max_value=10**110).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False).map(str).filter(lambda d: "E" not in d or d[0] != "."),
+    st.sampled_from(["1e100", "1E99", "-0", "0.10", "2.50", "1e-7", "NaN", "Infinity"]),
+)
+_STRINGS = st.text(
+    alphabet=st.sampled_from(["x", " ", "é", "\x00", "\ud800", "\udc00", "\U0001f600", "\n", "\uffff"])
+)
+
+
+def _key(key: str, ascii_only: bool) -> str:
+    return json.dumps(key, ensure_ascii=ascii_only)
+
+
+def _scalar(ascii_only: bool):
+    return st.one_of(
+        st.just("null"),
+        st.sampled_from(["true", "false"]),
+        _NUMBERS,
+        _STRINGS.map(lambda s: json.dumps(s, ensure_ascii=ascii_only)),
+    )
+
+
+def _value(ascii_only: bool):
+    return st.recursive(
+        _scalar(ascii_only),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3).map(lambda items: "[" + ",".join(items) + "]"),
+            st.lists(st.tuples(_KEYS, inner), max_size=3).map(
+                lambda pairs: "{" + ",".join(f"{_key(k, ascii_only)}:{v}" for k, v in pairs) + "}"
+            ),
+        ),
+        max_leaves=6,
+    )
+
+
+@st.composite
+def json_documents(draw) -> bytes:
+    ascii_only = draw(st.booleans())
+    space = draw(st.sampled_from(["", " ", "\n  ", "\t"]))
+    item = st.one_of(
+        st.lists(st.tuples(_KEYS, _value(ascii_only)), max_size=5).map(
+            lambda pairs: (
+                "{" + ("," + space).join(f"{_key(k, ascii_only)}:{space}{v}" for k, v in pairs) + "}"
+            )
+        ),
+        _value(ascii_only),
+    )
+    text = "[" + space + ("," + space).join(draw(st.lists(item, max_size=6))) + space + "]"
+    text += draw(st.sampled_from(["", "\n", " x", ",", "]"]))
+    data = text.encode("utf-8", "surrogatepass")
+    if draw(st.booleans()):
+        data = data[: draw(st.integers(min_value=1, max_value=len(data)))]
+    return data
+
+
+def _outcome(data: bytes, *, fast: bool):
+    reader = JsonReader(io.BytesIO(data))
+    rows: list = []
+    try:
+        reader._head = reader.read_head(BUFFER_BYTES)
+        reader._position, reader._first_stray, reader._key = 0, "", None
+        stream = reader._stream(reader._head)
+        for row in reader._read(stream) if fast else reader._read_events(stream):
+            rows.append((row.number, repr(row.values), row.error))
+    except FormatError as exc:
+        return rows, str(exc)
+    return rows, None
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(json_documents())
+def test_the_fast_path_gives_what_the_event_path_gives(data):
+    assert _outcome(data, fast=True) == _outcome(data, fast=False)
+
+
+def test_items_across_many_blocks_are_the_same_on_both_paths():
+    items = [
+        {"ean": f"{i:013d}", "name": "Café \U0001f600" if i % 3 else "x" * (i % 5000), "price": i / 8, "n": i}
+        for i in range(6000)
+    ]
+    items[4321]["name"] = {"nested": [1, 2]}
+    text = json.dumps(items, ensure_ascii=False).replace('"n": 4000', '"n": 1e400')
+    data = text.encode()
+    assert len(data) > 10 * BUFFER_BYTES
+    assert _outcome(data, fast=True) == _outcome(data, fast=False)
+    assert _outcome(data, fast=True)[1] is None
