@@ -166,6 +166,10 @@ class SupplierMapping(models.Model):
     )
     supplier_code = models.CharField(max_length=100)
     mapping = models.JSONField(default=dict)
+    # Used by an upload for this supplier that does not choose one itself.
+    on_invalid_value = models.CharField(
+        max_length=16, choices=OnInvalidValue.choices, default=OnInvalidValue.SKIP_ROW
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -66,10 +66,13 @@ def import_job_create(
     mapping: dict[str, Any] | None = None,
     max_errors: int | None = None,
     webhook_url: str = "",
-    on_invalid_value: str = OnInvalidValue.SKIP_ROW,
+    on_invalid_value: str | None = None,
     enqueue: bool = True,
 ) -> ImportJob:
-    """Store the file under a generated name and queue its analysis once the transaction commits."""
+    """Store the file under a generated name and queue its analysis once the transaction commits.
+
+    Without a ``mapping`` or an ``on_invalid_value``, the supplier's stored ones apply (if any).
+    """
     file_name = safe_file_name(file_name or file.name or "")
     file_type = file_type_from_name(file_name)
     if file_type is None:
@@ -103,11 +106,13 @@ def import_job_create(
 
     supplier_code = supplier_code.strip()
     stored = None
-    if not mapping and supplier_code and user is not None:
+    if supplier_code and user is not None:
         stored = SupplierMapping.objects.filter(created_by=user, supplier_code=supplier_code).first()
+    if on_invalid_value is None:
+        on_invalid_value = stored.on_invalid_value if stored else OnInvalidValue.SKIP_ROW
     job = ImportJob(
         created_by=user,
-        supplier_mapping=stored.mapping if stored else {},
+        supplier_mapping=stored.mapping if stored and not mapping else {},
         file_name=file_name,
         file_type=file_type,
         file_size=file.size or 0,
@@ -154,14 +159,22 @@ def _content_mismatch(file: File, file_type: str) -> str | None:
     return content_mismatch(file_type, head)
 
 
-def supplier_mapping_save(*, user: User, supplier_code: str, mapping: object) -> SupplierMapping:
-    """Store (or replace) the user's mapping for ``supplier_code``."""
+def supplier_mapping_save(
+    *,
+    user: User,
+    supplier_code: str,
+    mapping: object,
+    on_invalid_value: str = OnInvalidValue.SKIP_ROW,
+) -> SupplierMapping:
+    """Store (or replace) the user's mapping and ``on_invalid_value`` for ``supplier_code``."""
     try:
         checked = validate_explicit_mapping(mapping)
     except ValueError as exc:
         raise UploadRejected("mapping", str(exc)) from None
     stored, _ = SupplierMapping.objects.update_or_create(
-        created_by=user, supplier_code=supplier_code, defaults={"mapping": checked}
+        created_by=user,
+        supplier_code=supplier_code,
+        defaults={"mapping": checked, "on_invalid_value": on_invalid_value},
     )
     return stored
 
@@ -169,6 +182,22 @@ def supplier_mapping_save(*, user: User, supplier_code: str, mapping: object) ->
 def supplier_mapping_delete(*, mapping: SupplierMapping) -> None:
     """Forget a supplier's stored mapping; later uploads fall back to synonyms and values."""
     mapping.delete()
+
+
+def import_job_reanalyze_refusal(*, job: ImportJob) -> str | None:
+    """Why ``job`` cannot be re-analysed now, or None when it can (the API's 409, the admin's button)."""
+    if job.status not in state.ACTIONS["reanalyze"][0]:
+        return (
+            f"Cannot reanalyze a job that is {job.status}: only a ready job, "
+            "or a failed one that wrote nothing, can be."
+        )
+    if not job.file:
+        return "Cannot reanalyze a job whose stored file was discarded."
+    # Processing starts at processed_rows = failed_rows and adds the rows of each committed chunk;
+    # a dry run's products_created only counts what confirming would create.
+    if job.status == ImportStatus.FAILED and job.processed_rows > job.failed_rows:
+        return "Cannot reanalyze a job that already wrote products."
+    return None
 
 
 def import_job_reanalyze(
@@ -180,8 +209,9 @@ def import_job_reanalyze(
         checked = validate_explicit_mapping(mapping)
     except ValueError as exc:
         raise UploadRejected("mapping", str(exc)) from None
-    if (job.successful_rows and job.status == ImportStatus.FAILED) or not job.file:
-        raise Conflict("Cannot reanalyze a job that already wrote products or whose file was discarded.")
+    refusal = import_job_reanalyze_refusal(job=job)
+    if refusal:
+        raise Conflict(refusal)
     with transaction.atomic():
         state.transition(
             job.pk,

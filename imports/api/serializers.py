@@ -42,11 +42,13 @@ class ImportJobCreateInputSerializer(serializers.Serializer):
     max_errors = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, max_value=MAX_ERRORS_LIMIT
     )
+    # No default here: an upload that gives none takes its supplier's stored choice.
     on_invalid_value = serializers.ChoiceField(
         choices=OnInvalidValue.choices,
-        default=OnInvalidValue.SKIP_ROW,
+        required=False,
         help_text="skip_row: a bad value rejects its row; skip_value: the row is kept without it "
-        "(never for ean, nor for a new product's name).",
+        "(never for ean, nor for a new product's name). Without it: the supplier's stored "
+        "on_invalid_value, else skip_row.",
     )
 
 
@@ -198,13 +200,20 @@ class SupplierMappingInputSerializer(serializers.Serializer):
     mapping = MappingField(
         help_text="File column → product field; used by uploads for this supplier without one."
     )
+    on_invalid_value = serializers.ChoiceField(
+        choices=OnInvalidValue.choices,
+        default=OnInvalidValue.SKIP_ROW,
+        help_text="Used by uploads for this supplier that do not give one (skip_row or skip_value).",
+    )
 
 
 class ReanalyzeInputSerializer(SupplierMappingInputSerializer):
-    on_invalid_value = serializers.ChoiceField(choices=OnInvalidValue.choices, required=False)
+    on_invalid_value = serializers.ChoiceField(
+        choices=OnInvalidValue.choices, required=False, help_text="Without it: the job's current one."
+    )
 
 
 class SupplierMappingSerializer(serializers.ModelSerializer):
     class Meta:
         model = SupplierMapping
-        fields = ["supplier_code", "mapping", "updated_at"]
+        fields = ["supplier_code", "mapping", "on_invalid_value", "updated_at"]

@@ -3,6 +3,7 @@
 import pytest
 
 from catalog.models import Product
+from imports.models import ImportJob
 from imports.services import import_job_run
 from tests.factories import ean13
 
@@ -77,3 +78,61 @@ def test_skip_value_keeps_the_row_without_its_unusable_value(api):
 def test_skip_row_is_the_default(api):
     job = import_job_run(job_id=upload(api, f"ean,name,price\n{ean13(6)},Gomme,abc\n").json()["id"])
     assert (job.on_invalid_value, job.failed_rows, job.products_created) == ("skip_row", 1, 0)
+
+
+# --- on_invalid_value stored with the supplier's mapping ---------------------------------------
+
+BAD_PRICE = f"ean,name,price\n{ean13(7)},Gomme,abc\n"
+
+
+def test_a_stored_on_invalid_value_is_used_by_uploads_that_give_none(api):
+    body = {"mapping": {}, "on_invalid_value": "skip_value"}
+    stored = api.put(URL, body, format="json").json()
+    assert (stored["mapping"], stored["on_invalid_value"]) == ({}, "skip_value")
+    assert api.get(URL).json()["on_invalid_value"] == "skip_value"
+    # With a mapping of its own, the upload still takes the supplier's on_invalid_value.
+    response = upload(api, BAD_PRICE, supplier_code="ACME", mapping='{"ean": "ean"}')
+    job = import_job_run(job_id=response.json()["id"])
+    assert (job.on_invalid_value, job.products_created, job.failed_rows) == ("skip_value", 1, 0)
+    assert Product.objects.get(ean=ean13(7)).price is None
+    assert api.get(f"/api/v1/imports/jobs/{job.pk}").json()["on_invalid_value"] == "skip_value"
+
+
+def test_an_explicit_on_invalid_value_wins_over_the_stored_one(api):
+    api.put(URL, {"mapping": {}, "on_invalid_value": "skip_value"}, format="json")
+    response = upload(api, BAD_PRICE, supplier_code="ACME", on_invalid_value="skip_row")
+    job = import_job_run(job_id=response.json()["id"])
+    assert (job.on_invalid_value, job.products_created, job.failed_rows) == ("skip_row", 0, 1)
+
+
+def test_on_invalid_value_defaults_to_skip_row_and_is_validated(api, other_api):
+    assert (
+        api.put(URL, {"mapping": {"Artikel": "ean"}}, format="json").json()["on_invalid_value"] == "skip_row"
+    )
+    bad = api.put(URL, {"mapping": {}, "on_invalid_value": "skip_cell"}, format="json")
+    assert bad.status_code == 400 and "skip_cell" in bad.json()["on_invalid_value"][0]
+    # Another owner's stored choice is not applied to this user's uploads.
+    other_api.put(URL, {"mapping": {}, "on_invalid_value": "skip_value"}, format="json")
+    job = import_job_run(job_id=upload(api, BAD_PRICE, supplier_code="ACME").json()["id"])
+    assert (job.on_invalid_value, job.failed_rows) == ("skip_row", 1)
+
+
+def test_a_dry_run_that_failed_on_max_errors_wrote_nothing_and_can_be_reanalyzed(api):
+    text = f"ean,name\n{ean13(8)},Heft\n{ean13(9)},\n"  # the second row has no name
+    response = upload(api, text, dry_run="true", max_errors="0")
+    job = import_job_run(job_id=response.json()["id"])
+    # The analysis counted what confirming would create before it failed.
+    assert (job.status, job.products_created, job.failed_rows) == ("failed", 1, 1)
+    url = f"/api/v1/imports/jobs/{job.pk}/reanalyze"
+    assert api.post(url, {"mapping": {}, "on_invalid_value": "skip_value"}, format="json").status_code == 202
+    job = import_job_run(job_id=job.pk)
+    assert job.status == "failed"  # the missing name of a new product is never skipped
+    assert api.post(url, {"mapping": {}}, format="json").status_code == 202
+
+
+def test_a_job_that_failed_after_writing_cannot_be_reanalyzed(api):
+    job = import_job_run(job_id=upload(api, f"ean,name\n{ean13(10)},Heft\n").json()["id"])
+    ImportJob.objects.filter(pk=job.pk).update(status="failed")  # as if it failed after this chunk
+    answer = api.post(f"/api/v1/imports/jobs/{job.pk}/reanalyze", {"mapping": {}}, format="json")
+    assert answer.status_code == 409
+    assert answer.json()["detail"] == "Cannot reanalyze a job that already wrote products."
