@@ -29,7 +29,7 @@ from pixee.errors import Conflict, PayloadTooLarge
 
 from . import changes, revert, selectors, services, state
 from .api.serializers import ImportJobSerializer
-from .choices import ImportStatus, LogLevel
+from .choices import ImportStatus, LogLevel, OnInvalidValue
 from .formats import supported_types
 from .mapping import MappingError, validate_explicit_mapping
 from .models import ImportJob, SupplierMapping
@@ -67,6 +67,25 @@ class OptionalJSONField(forms.JSONField):
         return "" if value is None else super().prepare_value(value)
 
 
+class MappingFormField(OptionalJSONField):
+    """A mapping typed as JSON, checked by the rule the API applies (an empty box is no mapping)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            forms.Textarea(
+                attrs={"rows": 4, "cols": 60, "placeholder": '{"EAN": "ean", "Prix HT": "price"}'}
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        try:
+            return validate_explicit_mapping(super().clean(value) or {})
+        except MappingError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
 class ImportJobUploadForm(forms.Form):
     """What an operator gives to start an import; the service makes the remaining checks."""
 
@@ -83,13 +102,17 @@ class ImportJobUploadForm(forms.Form):
         initial=True,
         help_text="Analyse and preview the file first; nothing is written until you press Confirm.",
     )
-    mapping = OptionalJSONField(
+    mapping = MappingFormField(
         required=False,
-        widget=forms.Textarea(
-            attrs={"rows": 4, "cols": 60, "placeholder": '{"EAN": "ean", "Prix HT": "price"}'}
-        ),
         help_text='Optional JSON object: file column → product field ("" ignores a column). '
-        "Columns are otherwise recognised by their usual names (EAN, GTIN, Prix HT, …).",
+        "Without one, the supplier's stored mapping applies; columns are otherwise recognised "
+        "by their usual names (EAN, GTIN, Prix HT, …).",
+    )
+    on_invalid_value = forms.ChoiceField(
+        choices=[("", "The supplier's stored choice (else skip the row)"), *OnInvalidValue.choices],
+        required=False,
+        label="On an invalid value",
+        help_text="Skip the row, or keep it without the value (never the EAN, nor a new product's name).",
     )
     max_errors = forms.IntegerField(
         min_value=0,
@@ -97,11 +120,16 @@ class ImportJobUploadForm(forms.Form):
         help_text="Fail the job before writing anything when more rows than this are invalid.",
     )
 
-    def clean_mapping(self):
-        try:
-            return validate_explicit_mapping(self.cleaned_data["mapping"] or {})
-        except MappingError as exc:
-            raise forms.ValidationError(str(exc)) from None
+
+class ReanalyzeForm(forms.Form):
+    """A new mapping (and choice on invalid values) for the analysis of a job's stored file."""
+
+    mapping = MappingFormField(
+        required=False,
+        help_text='File column → product field ("" ignores a column); columns it leaves out are '
+        "recognised by their names and values again.",
+    )
+    on_invalid_value = forms.ChoiceField(choices=OnInvalidValue.choices, label="On an invalid value")
 
 
 def _timestamp(field: str, description: str):
@@ -287,6 +315,7 @@ class ImportJobAdmin(ServiceAddModelAdmin):
                 dry_run=data["dry_run"],
                 mapping=data["mapping"],
                 max_errors=data["max_errors"],
+                on_invalid_value=data["on_invalid_value"] or None,
             )
         except services.UploadRejected as exc:
             form.add_error(exc.field, str(exc))
@@ -331,6 +360,8 @@ class ImportJobAdmin(ServiceAddModelAdmin):
             "revertible": self.has_control_permission(request)
             and job.status in revert.REVERTIBLE
             and job.revert_requested_at is None,
+            "reanalyzable": self.has_control_permission(request)
+            and services.import_job_reanalyze_refusal(job=job) is None,
             "running": job.status in state.RUNNING,
             "actions": state.allowed_actions(job.status) if self.has_control_permission(request) else [],
             "preview": preview,
@@ -392,6 +423,49 @@ class ImportJobAdmin(ServiceAddModelAdmin):
         }
         return TemplateResponse(request, "admin/imports/importjob/revert_confirmation.html", context)
 
+    def reanalyze_view(self, request, object_id):
+        """GET: the mapping and the choice on invalid values to edit; POST: re-run the analysis."""
+        job = self._job_or_404(request, object_id)
+        if not self.has_control_permission(request):
+            raise PermissionDenied
+        back = HttpResponseRedirect(reverse("admin:imports_importjob_change", args=[job.pk]))
+        if request.method == "POST":
+            form = ReanalyzeForm(request.POST)
+            if form.is_valid():
+                try:
+                    with transaction.atomic():  # see action_view
+                        services.import_job_reanalyze(job=job, **form.cleaned_data)
+                        self.log_change(request, job, [{"changed": {"fields": ["mapping", "status"]}}])
+                except Conflict as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                    return back
+                except services.UploadRejected as exc:
+                    form.add_error(exc.field, str(exc))
+                else:
+                    self.message_user(
+                        request,
+                        "Re-analysis queued with the new mapping; the counters below follow it.",
+                        messages.SUCCESS,
+                    )
+                    return back
+        else:
+            refusal = services.import_job_reanalyze_refusal(job=job)
+            if refusal:
+                self.message_user(request, refusal, messages.ERROR)
+                return back
+            # The effective mapping is where an edit starts: what the analysis made of each column.
+            initial = job.mapping or job.requested_mapping or job.supplier_mapping
+            form = ReanalyzeForm(initial={"mapping": initial, "on_invalid_value": job.on_invalid_value})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "job": job,
+            "form": form,
+            "columns": selectors.import_job_columns(job=job),
+            "title": f"Reanalyze “{job.file_name}”",
+        }
+        return TemplateResponse(request, "admin/imports/importjob/reanalyze_form.html", context)
+
     # --- extra views -----------------------------------------------------------------------------
 
     def get_urls(self):
@@ -400,6 +474,11 @@ class ImportJobAdmin(ServiceAddModelAdmin):
         urls = [
             path("<uuid:object_id>/status/", wrap(self.status_view), name="{}_{}_status".format(*info)),
             path("<uuid:object_id>/revert/", wrap(self.revert_view), name="{}_{}_revert".format(*info)),
+            path(
+                "<uuid:object_id>/reanalyze/",
+                wrap(self.reanalyze_view),
+                name="{}_{}_reanalyze".format(*info),
+            ),
             *(
                 path(
                     f"<uuid:object_id>/{action}/",
@@ -497,15 +576,11 @@ def _cell(value) -> str:
 
 
 class SupplierMappingForm(forms.ModelForm):
+    mapping = MappingFormField(required=False, help_text='File column → product field ("" ignores a column).')
+
     class Meta:
         model = SupplierMapping
-        fields = ["created_by", "supplier_code", "mapping"]
-
-    def clean_mapping(self):
-        try:
-            return validate_explicit_mapping(self.cleaned_data["mapping"])
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
+        fields = ["created_by", "supplier_code", "mapping", "on_invalid_value"]
 
 
 @admin.register(SupplierMapping)
@@ -513,5 +588,6 @@ class SupplierMappingAdmin(admin.ModelAdmin):
     """Suppliers' remembered mappings, checked like the API's."""
 
     form = SupplierMappingForm
-    list_display = ["supplier_code", "created_by", "updated_at"]
+    list_display = ["supplier_code", "created_by", "on_invalid_value", "updated_at"]
+    list_filter = ["on_invalid_value"]
     search_fields = ["supplier_code"]

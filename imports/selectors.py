@@ -63,6 +63,17 @@ def import_job_preview(*, job: ImportJob, limit: int) -> dict[str, Any]:
     return {"total_rows": job.total_rows, "preview": preview, "validation_errors": errors}
 
 
+def import_job_columns(*, job: ImportJob) -> list[str]:
+    """The stored file's columns as the import reads them; none when the file is gone or unreadable."""
+    if not job.file:
+        return []
+    try:
+        with job.file.open("rb") as fileobj:
+            return reader_for(job.file_type)(fileobj, size=job.file_size or None).columns()
+    except (FormatError, OSError):
+        return []
+
+
 def import_job_origin(*, job: ImportJob) -> str:
     """Where the job came from, in words: the automation that fetched it, the admin or the API."""
     run = job.automation_runs.select_related("automation").first()  # type: ignore[attr-defined]

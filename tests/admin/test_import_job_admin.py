@@ -1,5 +1,7 @@
 """The import jobs admin: the add form, the read-only detail page, its controls and its JSON status."""
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -7,7 +9,7 @@ from django.urls import reverse
 from catalog.models import Product
 from imports import revert, services
 from imports.choices import ImportStatus, LogLevel
-from imports.models import ImportJob, ImportLog
+from imports.models import ImportJob, ImportLog, SupplierMapping
 from tests.imports.helpers import run_import
 
 from ..factories import ProductFactory, UserFactory, ean13
@@ -324,3 +326,121 @@ def test_a_completed_job_shows_what_changed_and_reverts_after_a_confirmation(adm
     assert not Product.objects.filter(ean=ean13(2)).exists()
     html = admin_client.get(change_url(job)).content.decode()
     assert "Reverted on" in html and "Revert this import" not in html
+
+
+# --- reanalyze --------------------------------------------------------------------------------
+
+
+def reanalyze_url(job):
+    return reverse("admin:imports_importjob_reanalyze", args=[job.pk])
+
+
+def test_a_ready_job_offers_reanalyze_next_to_its_preview(admin_client, ready_job):
+    html = admin_client.get(change_url(ready_job)).content.decode()
+    preview = html[html.index('id="preview"') : html.index('id="logs"')]
+    assert reanalyze_url(ready_job) in preview
+
+    page = admin_client.get(reanalyze_url(ready_job))
+    form = page.context["form"]
+    # The edit starts from what the analysis made of each column.
+    assert json.loads(form["mapping"].value()) == ready_job.mapping
+    assert ready_job.mapping["Titre"] == "name" and form["on_invalid_value"].value() == "skip_row"
+    assert page.context["columns"] == ["EAN", "Titre", "Prix HT", "Marque"]
+    assert "<code>Prix HT</code>" in page.content.decode()
+
+
+def test_reanalyze_reruns_the_analysis_with_the_edited_mapping(
+    admin_client, ready_job, django_capture_on_commit_callbacks
+):
+    mapping = '{"EAN": "ean", "Titre": "name", "Marque": "", "Prix HT": "price"}'
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            reanalyze_url(ready_job), {"mapping": mapping, "on_invalid_value": "skip_value"}
+        )
+    assert response.status_code == 302 and response["Location"] == change_url(ready_job)
+    assert len(callbacks) == 1  # the analysis task, through the API's service
+    ready_job.refresh_from_db()
+    assert (ready_job.status, ready_job.on_invalid_value) == (ImportStatus.PENDING, "skip_value")
+    assert ready_job.requested_mapping["Marque"] == ""
+    job = services.import_job_run(job_id=ready_job.pk)
+    assert (job.status, job.mapping_sources["Titre"]) == (ImportStatus.READY, "explicit")
+    assert "Marque" not in job.mapping.values() and job.mapping["Marque"] == ""
+    messages = [str(m) for m in admin_client.get(change_url(job)).context["messages"]]
+    assert messages == ["Re-analysis queued with the new mapping; the counters below follow it."]
+
+
+def test_reanalyze_form_refuses_an_invalid_mapping(admin_client, ready_job):
+    response = admin_client.post(
+        reanalyze_url(ready_job), {"mapping": '{"EAN": "barcode"}', "on_invalid_value": "skip_row"}
+    )
+    assert response.status_code == 200
+    assert "is not a product field" in str(response.context["form"].errors["mapping"])
+    ready_job.refresh_from_db()
+    assert ready_job.status == ImportStatus.READY
+
+
+def test_a_failed_job_that_wrote_nothing_offers_reanalyze(admin_client, admin_user):
+    # Half of Code's values are GTINs: not enough to take it for the EAN column unasked.
+    job = run_import(f"Code,Titre\n{ean13(5)},Vase\nV-6,Pot\n", user=admin_user)
+    assert job.status == ImportStatus.FAILED and job.error_summary.startswith("No column maps to ean.")
+    assert reanalyze_url(job) in admin_client.get(change_url(job)).content.decode()
+    admin_client.post(reanalyze_url(job), {"mapping": '{"Code": "ean"}', "on_invalid_value": "skip_row"})
+    job = services.import_job_run(job_id=job.pk)
+    assert (job.status, job.products_created, job.failed_rows) == (ImportStatus.COMPLETED, 1, 1)
+    assert Product.objects.get(ean=ean13(5)).name == "Vase"
+
+
+@pytest.mark.parametrize(
+    ("status", "fields", "message"),
+    [
+        (ImportStatus.COMPLETED, {}, "Cannot reanalyze a job that is completed"),
+        (ImportStatus.FAILED, {"processed_rows": 3, "failed_rows": 1}, "already wrote products"),
+    ],
+)
+def test_reanalyze_is_not_offered_where_the_service_refuses_it(admin_client, status, fields, message):
+    job = run_import(CSV)
+    ImportJob.objects.filter(pk=job.pk).update(status=status, **fields)
+    assert reanalyze_url(job) not in admin_client.get(change_url(job)).content.decode()
+    response = admin_client.get(reanalyze_url(job), follow=True)
+    assert message in response.content.decode()
+    response = admin_client.post(
+        reanalyze_url(job), {"mapping": "{}", "on_invalid_value": "skip_row"}, follow=True
+    )
+    assert message in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == status
+
+
+def test_reanalyze_needs_the_change_permission(client, ready_job):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_importjob"))
+    client.force_login(viewer)
+    assert reanalyze_url(ready_job) not in client.get(change_url(ready_job)).content.decode()
+    assert client.get(reanalyze_url(ready_job)).status_code == 403
+    assert client.post(reanalyze_url(ready_job), {"mapping": "{}"}).status_code == 403
+
+
+def test_add_form_passes_on_invalid_value_or_leaves_it_to_the_supplier(admin_client, admin_user):
+    SupplierMapping.objects.create(
+        created_by=admin_user, supplier_code="SUP", mapping={}, on_invalid_value="skip_value"
+    )
+    admin_client.post(ADD_URL, {"file": upload(), "supplier_code": "SUP"})
+    admin_client.post(ADD_URL, {"file": upload(), "supplier_code": "SUP", "on_invalid_value": "skip_row"})
+    assert sorted(ImportJob.objects.values_list("on_invalid_value", flat=True)) == ["skip_row", "skip_value"]
+
+
+# --- supplier mappings --------------------------------------------------------------------------
+
+
+def test_supplier_mappings_are_edited_with_the_apis_checks(admin_client, admin_user):
+    add = reverse("admin:imports_suppliermapping_add")
+    fields = {"created_by": admin_user.pk, "supplier_code": "ACME", "on_invalid_value": "skip_value"}
+    refused = admin_client.post(add, {**fields, "mapping": '{"Artikel": "colour"}'})
+    assert "is not a product field" in str(refused.context["adminform"].form.errors["mapping"])
+    assert admin_client.post(add, {**fields, "mapping": '{"Artikel": "ean"}'}).status_code == 302
+    stored = SupplierMapping.objects.get()
+    assert (stored.mapping, stored.on_invalid_value) == ({"Artikel": "ean"}, "skip_value")
+    listing = admin_client.get(reverse("admin:imports_suppliermapping_changelist")).content.decode()
+    assert "Keep the row without the value" in listing
