@@ -346,7 +346,9 @@ def test_a_ready_job_offers_reanalyze_next_to_its_preview(admin_client, ready_jo
     assert json.loads(form["mapping"].value()) == ready_job.mapping
     assert ready_job.mapping["Titre"] == "name" and form["on_invalid_value"].value() == "skip_row"
     assert page.context["columns"] == ["EAN", "Titre", "Prix HT", "Marque"]
-    assert "<code>Prix HT</code>" in page.content.decode()
+    html = page.content.decode()
+    assert "<code>Prix HT</code>" in html
+    assert f'<a href="{change_url(ready_job)}">catalog.csv (ready)</a>\n  › Reanalyze' in html
 
 
 def test_reanalyze_reruns_the_analysis_with_the_edited_mapping(
