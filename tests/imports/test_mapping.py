@@ -1,8 +1,21 @@
 """Column mapping: the explicit mapping first, then English and French synonyms, loosely matched."""
 
+import re
+from pathlib import Path
+
 import pytest
 
-from imports.mapping import SYNONYMS, ColumnMapper, MappingError, normalize_header, validate_explicit_mapping
+from imports.mapping import (
+    SYNONYMS,
+    YIELDING,
+    ColumnMapper,
+    MappingError,
+    normalize_header,
+    plan_mapping,
+    validate_explicit_mapping,
+)
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "mapping.md"
 
 
 def field(column: str, explicit: dict | None = None) -> str | None:
@@ -100,6 +113,93 @@ def test_explicit_mapping_wins_over_synonyms_and_takes_the_field():
 
 def test_explicit_mapping_matches_column_names_loosely():
     assert field("Code Interne", {"code_interne": "ean"}) == "ean"
+
+
+@pytest.mark.parametrize(
+    "column, expected",
+    [
+        # German, Spanish and Italian (issue 14).
+        ("Strichcode", "ean"),
+        ("EAN-Code", "ean"),
+        ("Bezeichnung", "name"),
+        ("Preis", "price"),
+        ("Código de barras", "ean"),
+        ("Precio", "price"),
+        ("Codice a barre", "ean"),
+        ("Prezzo", "price"),
+        # Platforms' exports.
+        ("Variant Barcode", "ean"),  # Shopify, classic template
+        ("Inventory quantity", "stock"),  # Shopify 2025
+        ("GTIN, UPC, EAN, or ISBN", "ean"),  # WooCommerce
+        ("Regular price", "price"),
+        ("EAN13", "ean"),  # PrestaShop
+        ("Name *", "name"),
+        ("Price tax excluded", "price"),
+        ("Categories (x,y,z...)", "category"),
+        ("Reference #", "sku"),
+        ("qty", "stock"),  # Magento
+        ("Product UPC/EAN", "ean"),  # BigCommerce
+        ("Product Code/SKU", "sku"),
+        ("Current Stock Level", "stock"),
+        ("g:gtin", "ean"),  # Google Merchant
+        ("g:product_type", "category"),
+        ("PRODUCTNAME", "name"),  # Heureka / Zboží
+        ("PRICE_VAT", "price"),
+        ("CATEGORYTEXT", "category"),
+        ("IMGURL", "image_url"),
+    ],
+)
+def test_platform_and_european_headers(column, expected):
+    assert field(column) == expected
+
+
+def test_yielding_names_are_synonyms():
+    known = {normalize_header(name) for names in SYNONYMS.values() for name in names}
+    assert YIELDING.issubset(known)
+
+
+@pytest.mark.parametrize(
+    "columns, field_name, winner",
+    [
+        (["Sale price", "Regular price"], "price", "Regular price"),  # WooCommerce's order
+        (["Short description", "Description"], "description", "Description"),
+        (["Product Type", "Category"], "category", "Category"),  # BigCommerce's order
+    ],
+)
+def test_secondary_names_give_way(columns, field_name, winner):
+    assert plan_mapping(columns, [], explicit={}).mapping == {winner: field_name}
+
+
+def test_each_field_lists_each_spelling_once():
+    for product_field, names in SYNONYMS.items():
+        keys = [normalize_header(name) for name in names]
+        assert len(keys) == len(set(keys)), f"{product_field} lists a name twice (once normalised)"
+
+
+def test_docs_list_the_synonym_table_as_it_is():
+    section = DOCS.read_text().split("## Synonyms", 1)[1].split("\n## ", 1)[0]
+    documented = {
+        m.group(1): re.findall(r"`([^`]+)`", m.group(2))
+        for m in re.finditer(r"^- \*\*(\w+)\*\*: (.*)$", section, re.M)
+    }
+    assert documented == {f: list(names) for f, names in SYNONYMS.items()}
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [["Supplier reference", "Reference", "EAN13"], ["Reference", "Supplier reference", "EAN13"]],
+)
+def test_a_suppliers_reference_gives_way_to_the_products_own(columns):
+    plan = plan_mapping(columns, [], explicit={})
+    assert plan.mapping == {"Reference": "sku", "EAN13": "ean"}
+    assert plan.mapper.field_for("Supplier reference") is None  # kept in attributes
+
+
+def test_a_suppliers_reference_alone_is_the_sku():
+    assert plan_mapping(["Référence fournisseur", "EAN"], [], explicit={}).mapping == {
+        "Référence fournisseur": "sku",
+        "EAN": "ean",
+    }
 
 
 def test_the_first_of_two_synonymous_columns_wins():
