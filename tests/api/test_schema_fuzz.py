@@ -42,7 +42,7 @@ EXCLUDED_CHECKS = [positive_data_acceptance]
 FILES = Path(__file__).resolve().parent.parent / "files"
 SAMPLES = [
     (FILES / name).read_bytes()
-    for name in ("die_books-unicode.csv", "catalog.json", "catalog.xml", "catalog_fr.xlsx", "xxe.xml")
+    for name in ("excel_semicolon_cp1252.csv", "catalog.json", "catalog.xml", "catalog_fr.xlsx", "xxe.xml")
 ]
 
 _source = st.sampled_from(

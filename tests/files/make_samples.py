@@ -1,4 +1,4 @@
-"""Writes the generated sample files of tests/files (the real ones are copied, see README.md).
+"""Writes the generated sample files of tests/files (real files are read from ../shared/realfiles).
 
 Run from the repository root after changing it: ``.venv/bin/python tests/files/make_samples.py``.
 The outputs are committed, so tests do not depend on this script or on the writers it uses.

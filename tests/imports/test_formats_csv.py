@@ -10,6 +10,7 @@ from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
 from imports.models import ImportLog
 
+from ..realfiles import realfile_bytes
 from .catalog_files import import_file
 
 FILES = Path(__file__).resolve().parent.parent / "files"
@@ -28,7 +29,7 @@ def fails(data: bytes, message: str):
 
 @pytest.mark.parametrize("name", ["magento_products_gear_watches.csv", "magento_products_gear_bags.csv"])
 def test_magento_multi_line_html_cells_are_one_row_each(name):
-    columns, rows = read((FILES / name).read_bytes())
+    columns, rows = read(realfile_bytes(name))
     assert columns[:6] == ["category", "name", "sku", "price", "qty", "description"]
     # A record spanning many lines is one spreadsheet row: rows are numbered 2, 3, 4...
     assert [row.number for row in rows] == list(range(2, len(rows) + 2))
@@ -39,7 +40,7 @@ def test_magento_multi_line_html_cells_are_one_row_each(name):
 
 
 def test_watches_keep_doubled_quotes_inside_html():
-    _, rows = read((FILES / "magento_products_gear_watches.csv").read_bytes())
+    _, rows = read(realfile_bytes("magento_products_gear_watches.csv"))
     assert '<li>Strap fits 7" to 8.0".</li>' in rows[0].values["description"]
 
 
@@ -53,7 +54,7 @@ def test_watches_keep_doubled_quotes_inside_html():
     ],
 )
 def test_encodings_and_line_endings_of_real_files(name, book):
-    columns, rows = read((FILES / name).read_bytes())
+    columns, rows = read(realfile_bytes(name))
     assert columns == ["id", "name", "author_email"]
     assert [(row.number, row.values) for row in rows] == [
         (2, {"id": "1", "name": book, "author_email": "test@example.com"})
@@ -170,7 +171,7 @@ def test_empty_file_fails():
 
 @pytest.mark.django_db
 def test_real_csv_without_an_ean_column_fails_naming_the_missing_column():
-    job = import_file((FILES / "magento_products_gear_watches.csv").read_bytes(), "csv")
+    job = import_file(realfile_bytes("magento_products_gear_watches.csv"), "csv")
     assert job.status == "failed"
     assert job.error_summary.startswith("No column maps to ean. The file's columns are: category, name, sku,")
     assert "Name the EAN column EAN, GTIN or Code barre" in job.error_summary
@@ -179,7 +180,7 @@ def test_real_csv_without_an_ean_column_fails_naming_the_missing_column():
 
 @pytest.mark.django_db
 def test_real_csv_mapped_to_a_non_ean_column_fails_every_row_clearly():
-    job = import_file((FILES / "magento_products_gear_bags.csv").read_bytes(), "csv", mapping={"sku": "ean"})
+    job = import_file(realfile_bytes("magento_products_gear_bags.csv"), "csv", mapping={"sku": "ean"})
     assert job.status == "completed"
     assert job.failed_rows == job.total_rows > 5 and not Product.objects.exists()
     errors = ImportLog.objects.filter(job=job, level="error").order_by("row_number")
@@ -190,7 +191,7 @@ def test_real_csv_mapped_to_a_non_ean_column_fails_every_row_clearly():
 
 @pytest.mark.django_db
 def test_real_latin1_csv_mapped_to_its_id_reports_the_ean_format():
-    job = import_file((FILES / "die_books-ISO-8859-1.csv").read_bytes(), "csv", mapping={"id": "ean"})
+    job = import_file(realfile_bytes("die_books-ISO-8859-1.csv"), "csv", mapping={"id": "ean"})
     log = ImportLog.objects.get(job=job, level="error")
     assert (log.row_number, log.field, log.message, log.value) == (
         2,

@@ -2,8 +2,9 @@
 
 Any other exception would fail the job with "internal error" instead of a sentence the user can
 act on (or, in the preview, answer 500). Inputs are random bytes, random bytes behind a plausible
-start, and the sample files of tests/files/ mutated (bytes flipped, cut, repeated, inserted; for
-workbooks also inside their XML parts, so openpyxl sees well-formed archives with broken content).
+start, and the sample files of tests/files/ (and the small real files of ../shared/realfiles/, when
+present) mutated (bytes flipped, cut, repeated, inserted; for workbooks also inside their XML parts,
+so openpyxl sees well-formed archives with broken content).
 
 The row validator is fuzzed too: any RawRow, any mapping, and it returns a result whose every value
 PostgreSQL can store.
@@ -27,9 +28,17 @@ from imports.formats import FormatError, RawRow, reader_for
 from imports.mapping import PRODUCT_FIELDS, ColumnMapper
 from imports.validation import RowValidator
 
+from ..realfiles import REALFILES
+
 FILES = Path(__file__).resolve().parent.parent / "files"
 FILE_TYPES = ("csv", "xlsx", "json", "xml")
-SAMPLES = {t: sorted(FILES.glob(f"*.{t}")) for t in FILE_TYPES}
+# The real files are not ours to commit; the small ones join the corpus where they are present.
+REAL_SAMPLE_MAX_BYTES = 16 * 1024
+SAMPLES = {
+    t: sorted(FILES.glob(f"*.{t}"))
+    + sorted(p for p in REALFILES.glob(f"*.{t}") if p.stat().st_size <= REAL_SAMPLE_MAX_BYTES)
+    for t in FILE_TYPES
+}
 # What a file of each type starts with, so random bytes get past the content sniffing.
 STARTS = {
     "csv": [b"ean,name,price\n", b"\xef\xbb\xbfEAN;Nom\r\n", b"\xff\xfee\x00a\x00n\x00\t\x00"],

@@ -16,6 +16,7 @@ from imports.formats import FormatError, content_mismatch, reader_for
 from imports.formats.json import BUFFER_BYTES, JsonReader
 from imports.models import ImportLog
 
+from ..realfiles import realfile_bytes
 from .catalog_files import import_file
 
 FILES = Path(__file__).resolve().parent.parent / "files"
@@ -301,7 +302,7 @@ def test_a_mapped_nested_value_becomes_json_text():
 
 @pytest.mark.django_db
 def test_real_json_without_an_ean_column_fails_naming_the_missing_column():
-    job = import_file((FILES / "die_books.json").read_bytes(), "json")
+    job = import_file(realfile_bytes("die_books.json"), "json")
     assert job.status == "failed"
     assert job.error_summary.startswith("No column maps to ean. The file's columns are: id, name, author,")
     assert not Product.objects.exists()
@@ -309,7 +310,7 @@ def test_real_json_without_an_ean_column_fails_naming_the_missing_column():
 
 @pytest.mark.django_db
 def test_real_json_mapped_to_a_non_ean_column_fails_every_row_clearly():
-    job = import_file((FILES / "die_books.json").read_bytes(), "json", mapping={"id": "ean"})
+    job = import_file(realfile_bytes("die_books.json"), "json", mapping={"id": "ean"})
     assert job.status == "completed" and (job.total_rows, job.failed_rows) == (3, 3)
     errors = ImportLog.objects.filter(job=job, level="error").order_by("row_number")
     assert [(e.row_number, e.field, e.message) for e in errors] == [

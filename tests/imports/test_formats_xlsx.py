@@ -17,9 +17,12 @@ from imports.formats import FormatError, content_mismatch, reader_for
 from imports.formats import xlsx as xlsx_module
 from imports.models import ImportLog
 
+from ..realfiles import realfile_bytes
 from .catalog_files import import_file
 
 FILES = Path(__file__).resolve().parent.parent / "files"
+# Written by LibreOffice with its text in xl/sharedStrings.xml (see tests/files/README.md).
+SHARED_STRINGS_WORKBOOK = "libreoffice_text_ean.xlsx"
 
 
 def read(data: bytes):
@@ -122,7 +125,8 @@ def test_fraction_read_follows_the_stored_dimension():
 
 
 def test_libreoffice_wrote_the_real_sample():
-    assert b"LibreOffice" in zipfile.ZipFile(io.BytesIO(sample("die_books.xlsx"))).read("docProps/app.xml")
+    data = realfile_bytes("die_books.xlsx")
+    assert b"LibreOffice" in zipfile.ZipFile(io.BytesIO(data)).read("docProps/app.xml")
 
 
 def test_only_the_first_sheet_is_read():
@@ -131,7 +135,7 @@ def test_only_the_first_sheet_is_read():
 
 
 def test_libreoffice_formula_cells_read_their_saved_value():
-    columns, [row] = read(sample("die_books.xlsx"))
+    columns, [row] = read(realfile_bytes("die_books.xlsx"))
     assert columns == ["id", "name", "author_email", "price"]
     assert row.number == 2 and row.values["price"] == 4  # =ABS(-4)
 
@@ -314,7 +318,7 @@ def _renamed_shared_strings(data: bytes, new_name: str) -> bytes:
 
 
 def test_the_shared_text_cap_applies_to_the_part_the_workbook_uses_whatever_its_name(monkeypatch):
-    data = _renamed_shared_strings(sample("die_books.xlsx"), "xl/texts.xml")
+    data = _renamed_shared_strings(sample(SHARED_STRINGS_WORKBOOK), "xl/texts.xml")
     columns, rows = read(data)  # a valid workbook under that name
     assert columns and rows
     monkeypatch.setattr(xlsx_module, "MAX_SHARED_STRINGS_BYTES", 100)
@@ -384,7 +388,7 @@ def test_a_shared_text_table_too_big_for_memory_is_refused(monkeypatch):
     monkeypatch.setattr(xlsx_module, "MAX_SHARED_STRINGS_BYTES", 100)
     expected = r"^The workbook's shared text table inflates to \d+ bytes; at most 100 "
     with pytest.raises(FormatError, match=expected):
-        read(sample("die_books.xlsx"))
+        read(sample(SHARED_STRINGS_WORKBOOK))
 
 
 @pytest.mark.parametrize("name", ["../../etc/cron.d/evil", "/etc/passwd", "xl/../../evil.xml", "C:\\evil"])
@@ -412,7 +416,7 @@ def test_xlsx_catalog_imports_with_typed_cells():
 
 @pytest.mark.django_db
 def test_real_xlsx_without_an_ean_column_fails_naming_the_missing_column():
-    job = import_file(sample("die_books.xlsx"), "xlsx")
+    job = import_file(realfile_bytes("die_books.xlsx"), "xlsx")
     assert job.status == "failed"
     assert job.error_summary.startswith(
         "No column maps to ean. The file's columns are: id, name, author_email, price."
@@ -422,7 +426,7 @@ def test_real_xlsx_without_an_ean_column_fails_naming_the_missing_column():
 
 @pytest.mark.django_db
 def test_real_xlsx_mapped_to_a_non_ean_column_fails_every_row_clearly():
-    job = import_file(sample("die_books.xlsx"), "xlsx", mapping={"id": "ean"})
+    job = import_file(realfile_bytes("die_books.xlsx"), "xlsx", mapping={"id": "ean"})
     assert job.status == "completed" and (job.total_rows, job.failed_rows) == (1, 1)
     log = ImportLog.objects.get(job=job, level="error")
     assert (log.row_number, log.field, log.message, log.value) == (2, "ean", "EAN check digit invalid", "1")

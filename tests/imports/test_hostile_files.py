@@ -177,7 +177,7 @@ def test_a_hostile_file_fails_the_job_fast_with_one_sentence_and_writes_nothing(
 def test_workbooks_over_the_inflated_size_limits_fail_the_job(monkeypatch, limit, value, expected):
     # Real limits are gigabytes; lowered here so a real workbook (with shared strings) breaks them.
     monkeypatch.setattr(xlsx_module, limit, value)
-    job = import_file((FILES / "die_books.xlsx").read_bytes(), "xlsx")
+    job = import_file((FILES / "libreoffice_text_ean.xlsx").read_bytes(), "xlsx")
     assert_failed_cleanly(job, expected)
 
 
