@@ -114,6 +114,44 @@ def test_operator_uploads_a_dry_run_previews_it_and_confirms_it(
     shoot(page, "08-product")
 
 
+@pytest.mark.worker
+def test_operator_fixes_a_failed_jobs_mapping_and_reanalyzes_it(
+    page, operator, celery_worker_process, tmp_path, shoot
+):
+    # Half of Artikel's values are GTINs: too few to take it for the EAN column unasked.
+    catalog = tmp_path / "lieferant.csv"
+    catalog.write_text(f"Artikel;Text;Preis\n{ean13(21)};Heft;abc\nA-22;Stift;1,20\n", encoding="utf-8")
+    log_in(page, operator)
+    page.goto(reverse("admin:imports_importjob_add"))
+    page.set_input_files("#id_file", catalog)
+    page.click("input[name=_save]")
+    badge = page.locator("#pixee-job .pixee-badge")
+    try:
+        expect(badge).to_have_text("Failed", timeout=60_000)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- worker log ---\n{worker_log(celery_worker_process)}") from None
+    expect(page.locator(".pixee-summary")).to_contain_text("No column maps to ean")
+
+    page.click(".pixee-preview a.pixee-button--reanalyze")
+    expect(page.locator(".pixee-columns")).to_contain_text("Artikel")
+    page.fill("#id_mapping", '{"Artikel": "ean", "Text": "name", "Preis": "price"}')
+    page.select_option("#id_on_invalid_value", "skip_value")
+    shoot(page, "13-reanalyze-form")
+    page.click("button.pixee-button--reanalyze")
+    expect(page.locator(".messagelist")).to_contain_text("Re-analysis queued")
+    try:
+        expect(badge).to_have_text("Ready", timeout=60_000)  # the page refreshes itself
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- worker log ---\n{worker_log(celery_worker_process)}") from None
+    counters = page.locator("#pixee-job .pixee-counters")
+    expect(counters.locator('[data-field="products_created"]')).to_have_text("1")
+    expect(counters.locator('[data-field="failed_rows"]')).to_have_text("1")  # A-22 is no EAN
+    expect(page.locator(".pixee-preview tbody tr").first).to_contain_text("Heft")
+    shoot(page, "14-reanalyzed-ready")
+    job = ImportJob.objects.get()
+    assert (job.on_invalid_value, job.mapping_sources["Artikel"]) == ("skip_value", "explicit")
+
+
 def test_pause_resume_and_cancel_buttons_follow_the_job(page, operator, shoot):
     job = ImportJob.objects.create(
         file_name="big-catalog.csv",
