@@ -29,8 +29,12 @@ CSV = (
 )
 
 
-def worker_log(worker) -> str:
-    return worker.log.read_text()[-4000:]
+def expect_badge(badge, status: str, worker) -> None:
+    """Wait for the job's page (it refreshes itself) to show ``status``; else fail with the worker's log."""
+    try:
+        expect(badge).to_have_text(status, timeout=60_000)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- worker log ---\n{worker.log.read_text()[-4000:]}") from None
 
 
 @pytest.mark.worker
@@ -60,10 +64,7 @@ def test_operator_uploads_a_dry_run_previews_it_and_confirms_it(
     expect(page.locator(".messagelist")).to_contain_text("uploaded; the import is queued")
 
     badge = page.locator("#pixee-job .pixee-badge")
-    try:
-        expect(badge).to_have_text("Ready", timeout=60_000)  # the page refreshes itself
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n--- worker log ---\n{worker_log(celery_worker_process)}") from None
+    expect_badge(badge, "Ready", celery_worker_process)  # the page refreshes itself
     counters = page.locator("#pixee-job .pixee-counters")
     expect(counters.locator('[data-field="total_rows"]')).to_have_text("5")
     expect(counters.locator('[data-field="products_created"]')).to_have_text("3")
@@ -79,10 +80,7 @@ def test_operator_uploads_a_dry_run_previews_it_and_confirms_it(
 
     page.click("button.pixee-button--confirm")
     expect(page.locator(".messagelist")).to_contain_text("Dry run confirmed")
-    try:
-        expect(badge).to_have_text("Completed", timeout=60_000)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n--- worker log ---\n{worker_log(celery_worker_process)}") from None
+    expect_badge(badge, "Completed", celery_worker_process)
     expect(counters.locator('[data-field="products_created"]')).to_have_text("3")
     expect(counters.locator('[data-field="products_unchanged"]')).to_have_text("1")
     expect(counters.locator('[data-field="failed_rows"]')).to_have_text("1")
@@ -126,10 +124,7 @@ def test_operator_fixes_a_failed_jobs_mapping_and_reanalyzes_it(
     page.set_input_files("#id_file", catalog)
     page.click("input[name=_save]")
     badge = page.locator("#pixee-job .pixee-badge")
-    try:
-        expect(badge).to_have_text("Failed", timeout=60_000)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n--- worker log ---\n{worker_log(celery_worker_process)}") from None
+    expect_badge(badge, "Failed", celery_worker_process)
     expect(page.locator(".pixee-summary")).to_contain_text("No column maps to ean")
 
     page.click(".pixee-preview a.pixee-button--reanalyze")
@@ -139,10 +134,7 @@ def test_operator_fixes_a_failed_jobs_mapping_and_reanalyzes_it(
     shoot(page, "13-reanalyze-form")
     page.click("button.pixee-button--reanalyze")
     expect(page.locator(".messagelist")).to_contain_text("Re-analysis queued")
-    try:
-        expect(badge).to_have_text("Ready", timeout=60_000)  # the page refreshes itself
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n--- worker log ---\n{worker_log(celery_worker_process)}") from None
+    expect_badge(badge, "Ready", celery_worker_process)  # the page refreshes itself
     counters = page.locator("#pixee-job .pixee-counters")
     expect(counters.locator('[data-field="products_created"]')).to_have_text("1")
     expect(counters.locator('[data-field="failed_rows"]')).to_have_text("1")  # A-22 is no EAN
