@@ -21,6 +21,7 @@ from imports.mapping import MappingError, validate_explicit_mapping
 from imports.services import UploadRejected, import_job_create
 from pixee.crypto import DecryptionError
 from pixee.errors import Conflict, PayloadTooLarge
+from pixee.events import announce
 
 from .choices import RunStatus, RunTrigger
 from .models import Automation, AutomationRun
@@ -524,9 +525,8 @@ def _run_fail(run: AutomationRun, error: str, *, host_key: str = "") -> Automati
         )
         run.refresh_from_db()
         if updated:
-            transaction.on_commit(
-                lambda: automation_failed.send(sender=Automation, automation=automation, run=run, error=error)
-            )
+            # In the run's transaction: the failure and its event commit together.
+            announce(automation_failed, sender=Automation, automation=automation, run=run, error=error)
     if updated:
         logger.warning("Automation %s run %s failed: %s", automation.pk, run.pk, error)
     return run
