@@ -19,6 +19,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from imports.mapping import MappingError, validate_explicit_mapping
 from imports.services import UploadRejected, import_job_create
+from pixee.celery import enqueue_task
 from pixee.crypto import DecryptionError
 from pixee.errors import Conflict, PayloadTooLarge
 from pixee.events import announce
@@ -347,11 +348,11 @@ def automation_run_request(*, automation: Automation, force: bool = False) -> Au
     ``force`` imports the file even when it is identical to the last completed run's.
     Raises ``RunInProgress`` while another run is in flight.
     """
-    from . import tasks
-
     run = _run_start(automation_id=automation.pk, trigger=RunTrigger.MANUAL)
     automation_id, run_id = str(automation.pk), str(run.pk)
-    transaction.on_commit(lambda: tasks.run_automation.delay(automation_id, run_id=run_id, force=force))
+    transaction.on_commit(
+        lambda: enqueue_task("automations.tasks.run_automation", automation_id, run_id=run_id, force=force)
+    )
     return run
 
 
