@@ -19,8 +19,10 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from imports.mapping import MappingError, validate_explicit_mapping
 from imports.services import UploadRejected, import_job_create
+from pixee.celery import enqueue_task
 from pixee.crypto import DecryptionError
 from pixee.errors import Conflict, PayloadTooLarge
+from pixee.events import announce
 
 from .choices import RunStatus, RunTrigger
 from .models import Automation, AutomationRun
@@ -346,11 +348,11 @@ def automation_run_request(*, automation: Automation, force: bool = False) -> Au
     ``force`` imports the file even when it is identical to the last completed run's.
     Raises ``RunInProgress`` while another run is in flight.
     """
-    from . import tasks
-
     run = _run_start(automation_id=automation.pk, trigger=RunTrigger.MANUAL)
     automation_id, run_id = str(automation.pk), str(run.pk)
-    transaction.on_commit(lambda: tasks.run_automation.delay(automation_id, run_id=run_id, force=force))
+    transaction.on_commit(
+        lambda: enqueue_task("automations.tasks.run_automation", automation_id, run_id=run_id, force=force)
+    )
     return run
 
 
@@ -524,9 +526,8 @@ def _run_fail(run: AutomationRun, error: str, *, host_key: str = "") -> Automati
         )
         run.refresh_from_db()
         if updated:
-            transaction.on_commit(
-                lambda: automation_failed.send(sender=Automation, automation=automation, run=run, error=error)
-            )
+            # In the run's transaction: the failure and its event commit together.
+            announce(automation_failed, sender=Automation, automation=automation, run=run, error=error)
     if updated:
         logger.warning("Automation %s run %s failed: %s", automation.pk, run.pk, error)
     return run

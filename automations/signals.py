@@ -1,4 +1,5 @@
 from django.dispatch import Signal
 
-# Sent on commit when an automation run fails; kwargs: automation, run, error (str).
+# An automation run failed; sent (``pixee.events.announce``) inside the transaction that marks it
+# failed. kwargs: automation, run, error (str).
 automation_failed = Signal()

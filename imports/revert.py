@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 
 from catalog.models import Product, ProductChange
 from catalog.upsert import RECORDED_FIELDS
+from pixee.events import announce
 
 from .choices import ImportStatus, LogLevel
 from .logs import write_logs
@@ -192,7 +193,5 @@ def _finish(job: ImportJob, lease) -> None:
             f"Import reverted: {job.products_restored} products restored, {job.products_deleted} deleted, "
             f"{job.products_skipped} left as a later import changed them.",
         )
-        job_id = job.pk
-        transaction.on_commit(
-            lambda: import_job_reverted.send_robust(sender=None, job_id=job_id), robust=True
-        )
+        # With reverted_at, in its transaction: a crash after the commit cannot lose the event.
+        announce(import_job_reverted, job_id=job.pk)

@@ -16,9 +16,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from pixee.celery import enqueue_task
 from pixee.errors import Conflict, PayloadTooLarge
 from pixee.idempotency import idempotent_create, request_fingerprint
-from webhooks.validators import check_endpoint_url
+from pixee.netguard import check_endpoint_url
 
 from . import pipeline, revert, state
 from .choices import ImportStatus, OnInvalidValue
@@ -295,7 +296,7 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
         state.transition(job.pk, "cancel")
         pipeline.milestone(job.pk, "Cancelled by the user; the stored file is discarded.")
         job_id = str(job.pk)
-        transaction.on_commit(lambda: tasks().discard_import_data.delay(job_id))
+        transaction.on_commit(lambda: enqueue_task("imports.tasks.discard_import_data", job_id))
     job.refresh_from_db()
     return job
 
@@ -327,7 +328,7 @@ def import_job_revert(*, job: ImportJob) -> ImportJob:
             )
         pipeline.milestone(job.pk, "Revert requested: restoring the products this import changed.")
         job_id = str(job.pk)
-        transaction.on_commit(lambda: tasks().revert_import_job.delay(job_id))
+        transaction.on_commit(lambda: enqueue_task("imports.tasks.revert_import_job", job_id))
     job.refresh_from_db()
     return job
 
@@ -369,7 +370,7 @@ def import_jobs_sweep() -> list[str]:
             lease_token=None, heartbeat_at=now
         ):
             pipeline.milestone(job_id, "No sign of life from the revert: restarting it from its checkpoint.")
-            tasks().revert_import_job.delay(str(job_id))
+            enqueue_task("imports.tasks.revert_import_job", str(job_id))
             swept.append(str(job_id))
     return swept
 
@@ -408,13 +409,6 @@ def _send_run(job_id: str) -> None:
     completes when the broker is back.
     """
     try:
-        tasks().run_import_job.delay(job_id)
+        enqueue_task("imports.tasks.run_import_job", job_id)
     except Exception:  # kombu's OperationalError, or whatever the transport raises
         logger.warning("Job %s could not be queued now; the sweeper will queue it.", job_id, exc_info=True)
-
-
-def tasks():
-    # tasks.py imports this module; importing it back lazily avoids the cycle.
-    from . import tasks as module
-
-    return module

@@ -1,8 +1,10 @@
+"""The import jobs' events, announced with ``pixee.events.announce`` (webhooks listen)."""
+
 from django.dispatch import Signal
 
-# Sent once the transaction that moved a job to ready, completed, failed or cancelled has
-# committed (never for one that rolled back); kwargs: job_id, status.
+# A job reached ready, completed, failed or cancelled; sent inside the transaction that moved it
+# (``state.transition``). kwargs: job_id, status.
 import_job_status_changed = Signal()
 
-# Sent once a revert has finished and committed; kwargs: job_id.
+# A revert finished; sent inside the transaction that sets the job's reverted_at. kwargs: job_id.
 import_job_reverted = Signal()

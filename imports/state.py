@@ -4,18 +4,15 @@ Every status change goes through ``transition`` as a conditional UPDATE, so two 
 request and the worker) racing on one job cannot both win.
 """
 
-import logging
-
 from django.db import transaction
 from django.db.models import Case, F, When
 from django.utils import timezone
 
 from pixee.errors import Conflict
+from pixee.events import announce
 
 from .choices import ImportStatus as S
 from .signals import import_job_status_changed
-
-logger = logging.getLogger(__name__)
 
 # Statuses in which a worker is (or will be) doing something with the job.
 RUNNING = (S.PENDING, S.ANALYZING, S.PROCESSING)
@@ -78,18 +75,8 @@ def transition(job_id, action: str, *, raise_conflict: bool = True, **fields) ->
         if applied and target in ANNOUNCED:
             # In the status change's own transaction: both commit or neither does, so no crash in
             # between can lose the event (its delivery is queued once they have committed).
-            _announce(job_id, target)
+            announce(import_job_status_changed, job_id=job_id, status=str(target))
     if not applied and raise_conflict:
         current = ImportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
         raise Conflict(f"Cannot {action.replace('_', ' ')} a job that is {current}.")
     return applied
-
-
-def _announce(job_id, status: str) -> None:
-    # A failing receiver must not disturb the job (nor the other receivers); each receiver keeps
-    # its writes in its own savepoint, so its failure leaves the transaction usable.
-    for receiver, result in import_job_status_changed.send_robust(
-        sender=None, job_id=job_id, status=str(status)
-    ):
-        if isinstance(result, Exception):
-            logger.error("import %s: %r failed on %s", job_id, receiver, status, exc_info=result)

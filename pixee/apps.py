@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from .celery import app as celery_app
+
 
 class PixeeConfig(AppConfig):
     name = "pixee"
@@ -7,3 +9,7 @@ class PixeeConfig(AppConfig):
 
     def ready(self) -> None:
         from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+
+        # Every app's tasks.py, in every process (web, worker, beat, tests): services send tasks
+        # by name (``pixee.celery.enqueue_task``), and the name must be known where it is sent.
+        celery_app.autodiscover_tasks(force=True)

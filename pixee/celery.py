@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
 from celery.signals import beat_init, worker_init, worker_process_init, worker_ready
@@ -14,7 +15,17 @@ os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:250,muzzy_decay_ms:0"
 
 app = Celery("pixee")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# The apps' tasks modules are registered once Django is set up (``PixeeConfig.ready``).
+
+
+def enqueue_task(task_name: str, *args: Any, **kwargs: Any) -> None:
+    """Send the task registered as ``task_name`` to a worker.
+
+    Services name the tasks they send instead of importing them: a ``tasks.py`` imports the
+    services it calls, and importing it back would make a cycle. Every process registers every
+    task at start, so a wrong name fails here, and eager mode (tests) runs the task in place.
+    """
+    app.tasks[task_name].delay(*args, **kwargs)
 
 
 @worker_init.connect

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -21,6 +22,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 DEFAULT_TIMEOUT = (5, 30)  # connect, read (seconds)
 MAX_REDIRECTS = 5
+MAX_URL_LENGTH = 2000
 
 
 class BlockedAddress(OSError):
@@ -79,6 +81,41 @@ def resolve_checked(host: str, port: int) -> str:
                 "set PIXEE_ALLOW_PRIVATE_NETWORK=true to allow it."
             )
     return addresses[0]
+
+
+def check_endpoint_url(url: str) -> str:
+    """``url``, stripped, if it is an http(s) URL we may call; else ``ValueError`` saying why.
+
+    For the endpoints users give us to call back (webhooks, a job's ``webhook_url``), checked
+    before anything is stored. A host that resolves to a private or reserved address is refused
+    (unless ``PIXEE_ALLOW_PRIVATE_NETWORK``). A host that does not resolve yet is accepted: DNS
+    may be set up later, and every connection checks the address it goes to anyway.
+    """
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise ValueError(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise ValueError("The URL contains spaces or control characters.")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError("The URL must start with http:// or https://.")
+    if not parts.hostname:
+        raise ValueError("The URL has no host.")
+    if parts.username is not None or parts.password is not None:
+        # Stored and listed in clear: receivers authenticate us by the signature instead.
+        raise ValueError("The URL must not contain a user name or password; verify Pixee-Signature instead.")
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        raise ValueError("The URL's port is not a number between 0 and 65535.") from None
+    if not settings.PIXEE_ALLOW_PRIVATE_NETWORK:
+        try:
+            resolve_checked(parts.hostname, port)
+        except UnresolvableHost:
+            pass  # may resolve later; every connection checks again
+        except BlockedAddress as exc:
+            raise ValueError(f"{exc} Webhooks may only call public addresses.") from None
+    return url
 
 
 class _CheckedHTTPConnection(HTTPConnection):

@@ -199,6 +199,60 @@ def celery_worker_process(start_worker):
     return start_worker()
 
 
+@pytest.fixture
+def start_beat(transactional_db, tmp_path):
+    """``start_beat()`` starts ``celery -A pixee beat -S django`` on the test database.
+
+    Beat reads its schedule from the database: tests that use it commit their data. It is
+    stopped before the database is flushed.
+    """
+    processes: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        log = tmp_path / f"beat-{len(processes)}.log"
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "pixee",
+                "beat",
+                "-S",
+                "django",
+                "--loglevel",
+                "INFO",
+                "--pidfile=",
+                "--max-interval",
+                "5",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": _test_database_url()},
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        processes.append(process)
+        wait_for(lambda: "beat: Starting" in log.read_text() or process.poll() is not None, timeout=60)
+        assert process.poll() is None, log.read_text()
+        process.log_path = log  # type: ignore[attr-defined]
+        return process
+
+    yield start
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def beat(start_beat):
+    """A real beat process for the test."""
+    return start_beat()
+
+
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
     """Poll ``predicate`` until it returns something truthy; fail with ``message`` on timeout."""
     deadline = time.monotonic() + timeout

@@ -26,3 +26,37 @@ class ProductFactory(factory.django.DjangoModelFactory):
     ean = factory.Sequence(lambda n: ean13(900000 + n))
     name = factory.Sequence(lambda n: f"Product {n}")
     supplier_code = "SUPPLIER_A"
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    """A subscription to ``import.completed``; ``url`` is an address literal (no DNS to check it)."""
+
+    class Meta:
+        model = "webhooks.WebhookSubscription"
+
+    created_by = factory.SubFactory(UserFactory)
+    url = "https://93.184.216.34/hooks/pixee"
+    events = factory.LazyFunction(lambda: ["import.completed"])
+    secret = factory.Faker("pystr", min_chars=43, max_chars=43)
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    """A pending delivery of ``import.completed`` to its subscription, not yet due."""
+
+    class Meta:
+        model = "webhooks.WebhookEvent"
+
+    type = "import.completed"
+    payload = factory.LazyAttribute(lambda event: {"id": str(event.id), "type": event.type, "data": {}})
+    id = factory.Faker("uuid4", cast_to=None)
+    subscription = factory.SubFactory(WebhookSubscriptionFactory)
+    url = factory.LazyAttribute(lambda event: event.subscription.url if event.subscription else "")
+
+
+class WebhookAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "webhooks.WebhookAttempt"
+
+    event = factory.SubFactory(WebhookEventFactory)
+    number = 1
+    status_code = 200

@@ -1,13 +1,14 @@
 from django.apps import AppConfig
 
+from automations.signals import automation_failed
+from imports.signals import import_job_reverted, import_job_status_changed
+
 
 class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
-        from automations.signals import automation_failed
-        from imports.signals import import_job_reverted, import_job_status_changed
-
+        # The receivers write models, which are importable once the apps are loaded.
         from . import receivers
 
         import_job_status_changed.connect(receivers.on_import_job_status_changed, dispatch_uid="webhooks")

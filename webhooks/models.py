@@ -18,7 +18,7 @@ class WebhookSubscription(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_subscriptions"
     )
     # Not a URLField: its validator refuses intranet names without a dot, which are legitimate
-    # when PIXEE_ALLOW_PRIVATE_NETWORK is on. ``webhooks.validators.check_endpoint_url`` checks it.
+    # when PIXEE_ALLOW_PRIVATE_NETWORK is on. ``pixee.netguard.check_endpoint_url`` checks it.
     url = models.CharField(max_length=2000)
     events = models.JSONField(default=list)
     secret = EncryptedTextField()
@@ -57,15 +57,29 @@ class WebhookEvent(models.Model):
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
     )
+    # Attempts made or under way; an attempt under way holds ``lease`` until ``next_attempt_at``.
     attempt_count = models.PositiveSmallIntegerField(default=0)
+    # When pending: when the next attempt is due, or, while one is under way, when it is presumed
+    # lost (its worker died) and made again. The beat sweeper sends what is due.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease = models.UUIDField(null=True, blank=True, editable=False)
+    # The next attempt is a redelivery a user asked for: one attempt, no retries after it.
+    next_attempt_manual = models.BooleanField(default=False)
     delivered_at = models.DateTimeField(null=True, blank=True)
     # Not auto_now_add: the payload's created_at is written first and must be the same instant.
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["subscription", "-created_at"])]
+        indexes = [
+            models.Index(fields=["subscription", "-created_at"]),
+            # The sweeper's query: pending deliveries by due time.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status=DeliveryStatus.PENDING),
+                name="webhook_event_due",
+            ),
+        ]
         verbose_name = "webhook delivery"
         verbose_name_plural = "webhook deliveries"
 

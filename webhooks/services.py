@@ -1,8 +1,18 @@
 """Writes on webhooks: subscriptions, events addressed to endpoints, and their delivery attempts.
 
-Delivery: the first attempt is queued once the event is committed; a failed attempt (network
-error, timeout, any non-2xx answer) is retried after each delay of ``PIXEE_WEBHOOK_RETRY_DELAYS``
-in turn, so there are ``1 + len(delays)`` attempts at most. Every attempt is a row.
+Delivery is driven by the database. An event is written in the transaction of the change it
+reports (``pixee.events``), due at once, and its first attempt is queued when that transaction
+commits (the fast path). A failed attempt (network error, timeout, any non-2xx answer) makes the
+delivery due again after the next delay of ``PIXEE_WEBHOOK_RETRY_DELAYS``, in ``next_attempt_at``,
+so there are ``1 + len(delays)`` attempts at most; the beat sweeper (``webhook_events_sweep``)
+sends every delivery that is due, a first attempt whose queueing was lost included. No task
+waits in the broker for hours (Redis would hand an unacknowledged one out again at every
+visibility timeout).
+
+Each attempt is claimed with a conditional UPDATE that gives it a lease: two sweepers, a sweeper
+and the fast path, a redelivery, or a task the broker hands out twice never make the same
+attempt twice, and an attempt whose worker died is made again once its lease has ended. Every
+attempt made is a row.
 
 Disabling: a subscription is disabled when a delivery has exhausted its retries and no attempt
 to the endpoint (for any event) has succeeded since that delivery's first attempt, that is when
@@ -12,43 +22,34 @@ default). A flaky endpoint that answers some deliveries stays enabled.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.fields import DateTimeField
 
-from imports.api.serializers import ImportJobSerializer
 from imports.choices import ImportStatus
 from imports.models import ImportJob
-from pixee.crypto import DecryptionError
+from pixee.celery import enqueue_task
 from pixee.errors import Conflict
-from pixee.netguard import BlockedAddress, guarded_session, read_capped
+from pixee.netguard import check_endpoint_url
 
-from . import selectors
+from . import payloads, selectors, sender
 from .choices import DeliveryStatus, EventType
 from .models import WebhookAttempt, WebhookEvent, WebhookSubscription
-from .signing import signature_header
-from .validators import check_endpoint_url
 
 logger = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT = 5  # seconds
-READ_TIMEOUT = 15  # seconds of silence while waiting for, or reading, the answer
-RESPONSE_EXCERPT_BYTES = 4096  # of the receiver's answer, kept for the owner to debug
-USER_AGENT = "Pixee-Webhooks/1.0"
-# How long an attempt in flight holds its delivery; well above the time an attempt takes.
+DELIVER_TASK = "webhooks.tasks.deliver_webhook_attempt"
+# How long a claimed attempt holds its delivery: well above the time an attempt takes (20 s at
+# most without an answer) and a queued task waits for a free worker, in the normal course.
 ATTEMPT_LEASE = 300  # seconds
+SWEEP_BATCH = 500  # deliveries sent per sweep at most; the next sweep, seconds later, goes on
 
 JOB_STATUS_EVENTS = {
     ImportStatus.READY: EventType.IMPORT_READY,
@@ -114,7 +115,7 @@ def webhook_subscription_update(
 
 
 def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
-    """Delete the subscription with its deliveries; retries still queued find nothing and stop."""
+    """Delete the subscription with its deliveries; attempts under way find nothing to record."""
     subscription.delete()
 
 
@@ -135,7 +136,7 @@ def _checked_events(events: list[str]) -> list[str]:
 def webhook_events_create(
     *, event_type: str, data: dict[str, Any], owner_id: int | None, job: ImportJob | None = None
 ) -> list[WebhookEvent]:
-    """Address one event to each interested endpoint and queue its delivery once committed.
+    """Address one event to each interested endpoint, due at once; queue it once committed.
 
     Endpoints: the active subscriptions to ``event_type`` of the owner and of staff users, and
     the job's own ``webhook_url``. Each gets its own event id (its ``Pixee-Delivery``).
@@ -152,37 +153,34 @@ def webhook_events_create(
     events = []
     for subscription, url in targets:
         event_id = uuid.uuid4()
-        payload = {
-            "id": str(event_id),
-            "type": event_type,
-            "created_at": DateTimeField().to_representation(now),
-            "data": data,
-        }
         events.append(
             WebhookEvent(
                 id=event_id,
                 type=event_type,
-                payload=payload,
+                payload=payloads.envelope(
+                    event_id=event_id, event_type=event_type, created_at=now, data=data
+                ),
                 subscription=subscription,
                 job=job,
                 url=url,
                 created_at=now,
+                next_attempt_at=now,
             )
         )
     with transaction.atomic():
         WebhookEvent.objects.bulk_create(events)
         for event in events:
-            _enqueue(event.pk, attempt=1)
+            _queue_on_commit(event.pk)
     return events
 
 
 def webhook_events_create_for_job(*, job_id, status: str) -> list[WebhookEvent]:
-    """The ``import.<status>`` event, with the job as ``GET /imports/jobs/{id}`` shows it."""
+    """The ``import.<status>`` event, with the job as the payload contract shows it."""
     return _job_event(job_id, JOB_STATUS_EVENTS.get(ImportStatus(status)))
 
 
 def webhook_events_create_for_revert(*, job_id) -> list[WebhookEvent]:
-    """The ``import.reverted`` event, with the job (its revert counters) as the API shows it."""
+    """The ``import.reverted`` event, with the job (its revert counters)."""
     return _job_event(job_id, EventType.IMPORT_REVERTED)
 
 
@@ -190,116 +188,65 @@ def _job_event(job_id, event_type: EventType | None) -> list[WebhookEvent]:
     job = ImportJob.objects.filter(pk=job_id).first()
     if event_type is None or job is None:
         return []
-    data = json.loads(json.dumps(ImportJobSerializer(job).data, cls=DjangoJSONEncoder))
-    return webhook_events_create(event_type=event_type, data=data, owner_id=job.created_by_id, job=job)
+    return webhook_events_create(
+        event_type=event_type, data=payloads.job_data(job), owner_id=job.created_by_id, job=job
+    )
 
 
 def webhook_events_create_for_automation_failure(*, automation, run, error: str) -> list[WebhookEvent]:
     """The ``automation.failed`` event for a failed run of ``automation``."""
-    fields = DateTimeField()
-
-    def when(value):
-        return fields.to_representation(value) if value else None
-
-    data = {
-        "automation": {
-            "id": str(automation.pk),
-            "name": getattr(automation, "name", ""),
-            "supplier_code": getattr(automation, "supplier_code", ""),
-        },
-        "run": {
-            "id": str(run.pk),
-            "status": getattr(run, "status", "failed"),
-            "job_id": str(run.job_id) if getattr(run, "job_id", None) else None,
-            "started_at": when(getattr(run, "started_at", None)),
-            "finished_at": when(getattr(run, "finished_at", None)),
-        },
-        "error": error,
-    }
     return webhook_events_create(
         event_type=EventType.AUTOMATION_FAILED,
-        data=data,
-        owner_id=getattr(automation, "created_by_id", None),
+        data=payloads.automation_failure_data(automation=automation, run=run, error=error),
+        owner_id=automation.created_by_id,
     )
 
 
 # --- delivery ---------------------------------------------------------------------------------
 
 
-def webhook_event_deliver(*, event_id, attempt: int, manual: bool = False) -> WebhookAttempt | None:
-    """Make attempt number ``attempt`` of the delivery, record it, then retry or settle it.
+def webhook_events_sweep() -> int:
+    """Send every delivery whose next attempt is due (beat runs this); returns how many were sent.
 
-    Returns None when there is nothing to do: the attempt was already made (a task handed out
-    twice by the broker), the delivery is settled, or its subscription is gone or disabled.
+    Each is claimed here, so a delivery waiting in a busy queue is not sent again at every sweep;
+    a claim whose task never ran ends with its lease and is sent again.
     """
+    due = (
+        WebhookEvent.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    sent = 0
+    for event_id in due:
+        lease = webhook_event_claim(event_id)
+        if lease is not None:
+            _queue(event_id, lease)
+            sent += 1
+    return sent
+
+
+def webhook_event_deliver(*, event_id, lease=None) -> WebhookAttempt | None:
+    """Make the delivery's next attempt, record it, then schedule the retry or settle the delivery.
+
+    ``lease`` is the claim the sweeper made for this task; without one (the fast path), the
+    attempt is claimed here if it is due. Returns None when there is nothing to do: the attempt
+    is not due or is another task's (a duplicate, a claim taken over), the delivery is settled or
+    gone, or its subscription is disabled (its pending delivery is then dropped, as failed).
+    """
+    lease = webhook_event_claim(event_id) if lease is None else _renew(event_id, lease)
+    if lease is None:
+        return None
     event = WebhookEvent.objects.select_related("subscription", "job").filter(pk=event_id).first()
     if event is None:
         return None
     subscription = event.subscription
-    if not manual and subscription is not None and not subscription.is_active:
-        WebhookEvent.objects.filter(pk=event.pk, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.FAILED, next_attempt_at=None
+    if not event.next_attempt_manual and subscription is not None and not subscription.is_active:
+        WebhookEvent.objects.filter(pk=event.pk, lease=lease).update(
+            status=DeliveryStatus.FAILED, next_attempt_at=None, lease=None
         )
         return None
-    if not _claim(event, attempt=attempt, manual=manual):
-        return None
-
     started_at = timezone.now()
-    outcome = _post(event)
-    delays = settings.PIXEE_WEBHOOK_RETRY_DELAYS
-    with transaction.atomic():
-        record = WebhookAttempt.objects.create(
-            event=event, number=attempt, manual=manual, created_at=started_at, **outcome.fields()
-        )
-        if record.succeeded:
-            now = timezone.now()
-            WebhookEvent.objects.filter(pk=event.pk).update(
-                status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None
-            )
-            if subscription is not None:
-                WebhookSubscription.objects.filter(pk=subscription.pk).update(failing_since=None)
-            return record
-        if subscription is not None:
-            WebhookSubscription.objects.filter(pk=subscription.pk, failing_since__isnull=True).update(
-                failing_since=started_at
-            )
-        if not manual and not outcome.permanent and attempt <= len(delays):
-            delay = delays[attempt - 1]
-            WebhookEvent.objects.filter(pk=event.pk).update(
-                next_attempt_at=timezone.now() + timedelta(seconds=delay)
-            )
-            _enqueue(event.pk, attempt=attempt + 1, countdown=delay)
-            return record
-        WebhookEvent.objects.filter(pk=event.pk).update(status=DeliveryStatus.FAILED, next_attempt_at=None)
-        if subscription is not None and not manual:
-            _disable_if_failing(subscription.pk, event, record)
-    return record
-
-
-def _claim(event: WebhookEvent, *, attempt: int, manual: bool) -> bool:
-    """Whether this task makes attempt ``attempt``; ``next_attempt_at`` is then its lease.
-
-    Tasks are acknowledged late and a broker may hand one out twice: only one copy claims an
-    attempt. A copy that finds the attempt claimed but not recorded comes back when the lease
-    ends, and takes the attempt over if its holder died meanwhile.
-    """
-    now = timezone.now()
-    pending = WebhookEvent.objects.filter(pk=event.pk, status=DeliveryStatus.PENDING)
-    lease = now + timedelta(seconds=ATTEMPT_LEASE)
-    if pending.filter(attempt_count=attempt - 1).update(attempt_count=attempt, next_attempt_at=lease):
-        return True
-    if WebhookAttempt.objects.filter(event=event, number=attempt).exists():
-        return False  # made and recorded already
-    current = pending.filter(attempt_count=attempt).values_list("next_attempt_at", flat=True).first()
-    if current is None:
-        return False  # settled, or another attempt number
-    if current < now:
-        # The holder died before recording its attempt: take it over.
-        return bool(
-            pending.filter(attempt_count=attempt, next_attempt_at=current).update(next_attempt_at=lease)
-        )
-    _enqueue(event.pk, attempt=attempt, manual=manual, countdown=int((current - now).total_seconds()) + 1)
-    return False
+    return _record(event, lease, started_at, sender.post(event))
 
 
 def webhook_event_redeliver(*, event: WebhookEvent) -> WebhookEvent:
@@ -312,106 +259,90 @@ def webhook_event_redeliver(*, event: WebhookEvent) -> WebhookEvent:
         updated = (
             WebhookEvent.objects.filter(pk=event.pk)
             .exclude(status=DeliveryStatus.PENDING)
-            .update(status=DeliveryStatus.PENDING, next_attempt_at=None)
+            .update(
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=timezone.now(),
+                next_attempt_manual=True,
+                lease=None,
+            )
         )
         event.refresh_from_db()
         if not updated:
             when = f" (next attempt at {_utc(event.next_attempt_at)})" if event.next_attempt_at else ""
             raise Conflict(f"This delivery is still pending{when}; redeliver it once it has settled.")
-        _enqueue(event.pk, attempt=event.attempt_count + 1, manual=True)
+        _queue_on_commit(event.pk)
     return event
 
 
-class _Outcome:
-    def __init__(self) -> None:
-        self.status_code: int | None = None
-        self.error = ""
-        self.response_body = ""
-        self.duration_ms = 0
-        # Retrying cannot help: the address is refused, or the secret cannot be decrypted.
-        self.permanent = False
+def webhook_event_claim(event_id) -> uuid.UUID | None:
+    """Claim the delivery's due attempt: its lease if this caller won it (one conditional UPDATE).
 
-    def fields(self) -> dict[str, Any]:
-        return {
-            "status_code": self.status_code,
-            "error": self.error,
-            "response_body": self.response_body,
-            "duration_ms": self.duration_ms,
+    Due means pending and ``next_attempt_at`` passed: a retry whose delay is over, or an attempt
+    under way whose lease ended without a record (its worker died), which is made again under
+    the new lease. Concurrent claimants all run this UPDATE; the first moves ``next_attempt_at``
+    past now, and the row no longer matches for the others.
+    """
+    now = timezone.now()
+    lease = uuid.uuid4()
+    claimed = WebhookEvent.objects.filter(
+        pk=event_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).update(lease=lease, next_attempt_at=now + timedelta(seconds=ATTEMPT_LEASE))
+    return lease if claimed else None
+
+
+def _renew(event_id, lease) -> uuid.UUID | None:
+    """A full lease for the attempt the sweeper claimed, if the claim is still this task's."""
+    renewed = WebhookEvent.objects.filter(pk=event_id, status=DeliveryStatus.PENDING, lease=lease).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=ATTEMPT_LEASE)
+    )
+    return uuid.UUID(str(lease)) if renewed else None
+
+
+def _record(
+    event: WebhookEvent, lease: uuid.UUID, started_at: datetime, outcome: sender.Outcome
+) -> WebhookAttempt | None:
+    """Write the attempt and what follows from it, if the attempt is still this lease's."""
+    number = event.attempt_count + 1
+    manual = event.next_attempt_manual
+    delays = settings.PIXEE_WEBHOOK_RETRY_DELAYS
+    retries = not (outcome.succeeded or outcome.permanent or manual) and number <= len(delays)
+    retry_in = delays[number - 1] if retries else None
+    now = timezone.now()
+    if outcome.succeeded:
+        follow_up: dict[str, Any] = {
+            "status": DeliveryStatus.DELIVERED,
+            "delivered_at": now,
+            "next_attempt_at": None,
         }
-
-
-def _post(event: WebhookEvent) -> _Outcome:
-    outcome = _Outcome()
-    body = json.dumps(event.payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
-    try:
-        secret = event.secret
-    except DecryptionError as exc:
-        outcome.permanent = True
-        outcome.error = str(exc)
-        return outcome
-    if not secret:
-        outcome.permanent = True
-        outcome.error = "Nothing to sign with: the job this delivery belongs to was deleted."
-        return outcome
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "Pixee-Event": event.type,
-        "Pixee-Delivery": str(event.id),
-        "Pixee-Signature": signature_header(secret=secret, body=body),
-    }
-    start = time.monotonic()
-    try:
-        # No redirects: a POST turned into a GET elsewhere is not a delivery; say so instead.
-        with (
-            guarded_session() as session,
-            session.post(
-                event.url,
-                data=body,
-                headers=headers,
-                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-                allow_redirects=False,
-                stream=True,
-            ) as response,
-        ):
-            outcome.status_code = response.status_code
-            excerpt = read_capped(response, RESPONSE_EXCERPT_BYTES, truncate=True)
-            # PostgreSQL text cannot hold NUL characters.
-            outcome.response_body = excerpt.decode("utf-8", "replace").replace("\x00", "")
-    except BlockedAddress as exc:
-        outcome.permanent = True
-        outcome.error = str(exc)
-    except requests.Timeout:
-        outcome.error = f"No answer in time (connect {CONNECT_TIMEOUT} s, read {READ_TIMEOUT} s)."
-    except requests.RequestException as exc:
-        outcome.error = f"The request failed: {_root_cause(exc)}."
-    outcome.duration_ms = round((time.monotonic() - start) * 1000)
-    if outcome.status_code is not None and not 200 <= outcome.status_code < 300:
-        outcome.error = f"The endpoint answered HTTP {outcome.status_code}" + (
-            " (redirects are not followed: give the final URL)."
-            if 300 <= outcome.status_code < 400
-            else "; a 2xx status is expected."
+    elif retry_in is not None:
+        follow_up = {"next_attempt_at": now + timedelta(seconds=retry_in)}
+    else:
+        follow_up = {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
+    subscription_id = event.subscription_id
+    with transaction.atomic():
+        held = WebhookEvent.objects.filter(pk=event.pk, status=DeliveryStatus.PENDING, lease=lease).update(
+            attempt_count=number, lease=None, next_attempt_manual=False, **follow_up
         )
-    return outcome
-
-
-def _root_cause(exc: BaseException) -> str:
-    """The innermost OS-level reason (``Connection refused``), not urllib3's nested wrappers."""
-    seen: set[int] = set()
-    stack: list[BaseException] = [exc]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.strerror:
-            return current.strerror
-        stack.extend(
-            e
-            for e in (*current.args, getattr(current, "reason", None), current.__cause__, current.__context__)
-            if isinstance(e, BaseException)
+        if not held:
+            # Deleted meanwhile, or the attempt outlived its lease and another worker made it again.
+            logger.warning(
+                "webhook delivery %s: attempt %s not recorded, its lease was lost", event.pk, number
+            )
+            return None
+        record = WebhookAttempt.objects.create(
+            event=event, number=number, manual=manual, created_at=started_at, **outcome.fields()
         )
-    return str(exc) or type(exc).__name__
+        if subscription_id is not None:
+            healthy = WebhookSubscription.objects.filter(pk=subscription_id)
+            if outcome.succeeded:
+                healthy.update(failing_since=None)
+            else:
+                healthy.filter(failing_since__isnull=True).update(failing_since=started_at)
+                if retry_in is None and not manual:
+                    _disable_if_failing(subscription_id, event, record)
+        if retry_in == 0:
+            _queue_on_commit(event.pk)  # due at once: no need to wait for the next sweep
+    return record
 
 
 def _disable_if_failing(subscription_id, event: WebhookEvent, last: WebhookAttempt) -> None:
@@ -439,19 +370,17 @@ def _utc(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
 
 
-def _enqueue(event_id, *, attempt: int, manual: bool = False, countdown: int = 0) -> None:
+def _queue_on_commit(event_id) -> None:
+    """The fast path: the delivery's task goes to a worker once the transaction has committed."""
     event_id = str(event_id)
+    transaction.on_commit(lambda: _queue(event_id))
 
-    def send() -> None:
-        tasks().deliver_webhook_event.apply_async(
-            (event_id, attempt), {"manual": manual}, countdown=countdown or None
+
+def _queue(event_id, lease: uuid.UUID | None = None) -> None:
+    """Hand the delivery to a worker, best effort: if the broker cannot take it, the sweeper will."""
+    try:
+        enqueue_task(DELIVER_TASK, str(event_id), str(lease) if lease else None)
+    except Exception:  # kombu's OperationalError, or whatever the transport raises
+        logger.warning(
+            "webhook delivery %s could not be queued now; the sweeper will send it.", event_id, exc_info=True
         )
-
-    transaction.on_commit(send)
-
-
-def tasks():
-    # tasks.py imports this module; importing it back lazily avoids the cycle.
-    from . import tasks as module
-
-    return module

@@ -6,5 +6,10 @@ from . import services
 
 
 @shared_task
-def deliver_webhook_event(event_id: str, attempt: int, manual: bool = False) -> None:
-    services.webhook_event_deliver(event_id=event_id, attempt=attempt, manual=manual)
+def deliver_webhook_attempt(event_id: str, lease: str | None = None) -> None:
+    services.webhook_event_deliver(event_id=event_id, lease=lease)
+
+
+@shared_task
+def sweep_webhook_deliveries() -> int:
+    return services.webhook_events_sweep()

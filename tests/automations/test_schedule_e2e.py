@@ -1,17 +1,12 @@
 """The schedule end to end: a real ``celery beat -S django`` and a real worker, both separate processes,
 on the test database and broker, fetching from an HTTP server on loopback."""
 
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 
 from automations.choices import RunStatus, RunTrigger
 from automations.models import AutomationRun
 from imports.models import ImportJob
-from tests.conftest import ROOT, _test_database_url, wait_for
+from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -20,43 +15,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 def worker(celery_worker_process):
     # Its environment allows private networks, so the HTTP source reaches the loopback test server.
     return celery_worker_process
-
-
-@pytest.fixture
-def beat(transactional_db, tmp_path):
-    """``celery -A pixee beat -S django`` on the test database (stopped before the database is flushed)."""
-    log = tmp_path / "beat.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "pixee",
-            "beat",
-            "-S",
-            "django",
-            "--loglevel",
-            "INFO",
-            "--pidfile=",
-            "--max-interval",
-            "5",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": _test_database_url()},
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    wait_for(lambda: "beat: Starting" in log.read_text() or process.poll() is not None, timeout=60)
-    assert process.poll() is None, log.read_text()
-    process.log_path = log
-    yield process
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _finished_run(automation_id):

@@ -1,18 +1,21 @@
-"""A real HTTP receiver on loopback, and Celery tasks run in-process (eagerly)."""
+"""A real HTTP receiver on loopback, Celery tasks run in-process (eagerly), and helpers."""
 
 from __future__ import annotations
 
 import http.server
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files import File
+from django.utils import timezone
 
 from imports import services as import_services
 from tests.factories import ean13
 from webhooks import services
+from webhooks.models import WebhookEvent
 
 
 @dataclass
@@ -68,7 +71,7 @@ def receiver():
 
 @pytest.fixture
 def eager_celery():
-    """Tasks run where they are sent (countdowns are ignored), so retries follow at once."""
+    """Tasks run where they are sent: the fast path and the sweeper deliver in place."""
     from pixee.celery import app
 
     saved = app.conf.task_always_eager, app.conf.task_eager_propagates
@@ -84,6 +87,11 @@ def loopback_allowed(settings, eager_celery):
     settings.PIXEE_ALLOW_PRIVATE_NETWORK = True
     settings.PIXEE_WEBHOOK_RETRY_DELAYS = [0, 0]
     return settings
+
+
+def due_now(event) -> None:
+    """End the delivery's wait now, as if its retry delay (or its attempt's lease) had passed."""
+    WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
 def subscribe(user, url: str, events: list[str] | None = None):

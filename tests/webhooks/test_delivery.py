@@ -10,18 +10,19 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from automations.signals import automation_failed
 from imports import services as import_services
 from imports.models import ImportJob
 from pixee import netguard
-from tests.factories import UserFactory
+from tests.factories import UserFactory, WebhookEventFactory, WebhookSubscriptionFactory
 from webhooks import services
 from webhooks.choices import DeliveryStatus
 from webhooks.models import WebhookAttempt, WebhookEvent, WebhookSubscription
 from webhooks.signing import signature_verify
 
-from .conftest import run_import, subscribe
+from .conftest import due_now, run_import, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -147,12 +148,11 @@ def closed_port() -> int:
 def test_private_addresses_are_refused_at_delivery(settings, eager_celery, receiver, host):
     settings.PIXEE_ALLOW_PRIVATE_NETWORK = False
     settings.PIXEE_WEBHOOK_RETRY_DELAYS = [0, 0]
-    user = UserFactory()
     # As if the name had resolved to a public address at creation, and no longer does.
-    subscription = WebhookSubscription.objects.create(
-        created_by=user, url=f"http://{host}:{receiver.port}/hook", events=["import.failed"], secret="s"
+    subscription = WebhookSubscriptionFactory(
+        url=f"http://{host}:{receiver.port}/hook", events=["import.failed"]
     )
-    services.webhook_events_create(event_type="import.failed", data={}, owner_id=user.pk)
+    services.webhook_events_create(event_type="import.failed", data={}, owner_id=subscription.created_by_id)
 
     assert receiver.requests == []
     event = WebhookEvent.objects.get()
@@ -189,14 +189,12 @@ def test_a_delivery_redirected_to_a_private_address_is_not_followed(
     server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Redirector)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
-        user = UserFactory()
-        WebhookSubscription.objects.create(
-            created_by=user,
-            url=f"http://127.0.0.2:{server.server_port}/hook",
-            events=["import.failed"],
-            secret="s",
+        subscription = WebhookSubscriptionFactory(
+            url=f"http://127.0.0.2:{server.server_port}/hook", events=["import.failed"]
         )
-        services.webhook_events_create(event_type="import.failed", data={}, owner_id=user.pk)
+        services.webhook_events_create(
+            event_type="import.failed", data={}, owner_id=subscription.created_by_id
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -279,24 +277,23 @@ def test_an_endpoint_failing_a_whole_retry_cycle_is_disabled_with_a_reason(
     assert reenabled.json()["is_active"] is True and reenabled.json()["disabled_reason"] is None
 
 
-def test_a_flaky_endpoint_that_answers_in_between_stays_enabled(settings, receiver, monkeypatch):
+def test_a_flaky_endpoint_that_answers_in_between_stays_enabled(settings, receiver):
     settings.PIXEE_ALLOW_PRIVATE_NETWORK = True
-    settings.PIXEE_WEBHOOK_RETRY_DELAYS = [0, 0]
-    queued = []
-    monkeypatch.setattr(services, "_enqueue", lambda event_id, **kwargs: queued.append(kwargs))
-    user = UserFactory()
-    subscription = subscribe(user, receiver.url())
-    failing, passing = (
-        WebhookEvent.objects.create(type="import.completed", payload={}, subscription=subscription, url=url)
-        for url in [subscription.url] * 2
+    settings.PIXEE_WEBHOOK_RETRY_DELAYS = [60, 60]
+    subscription = subscribe(UserFactory(), receiver.url())
+    failing, passing = WebhookEventFactory.create_batch(
+        2, subscription=subscription, next_attempt_at=timezone.now()
     )
     receiver.statuses = [500, 200, 500, 500]
-    services.webhook_event_deliver(event_id=failing.pk, attempt=1)
-    services.webhook_event_deliver(event_id=passing.pk, attempt=1)  # the endpoint answers once
-    services.webhook_event_deliver(event_id=failing.pk, attempt=2)
-    services.webhook_event_deliver(event_id=failing.pk, attempt=3)
+    services.webhook_event_deliver(event_id=failing.pk)
+    services.webhook_event_deliver(event_id=passing.pk)  # the endpoint answers once
+    retries = []
+    for _ in range(2):
+        retries.append(WebhookEvent.objects.get(pk=failing.pk).next_attempt_at - timezone.now())
+        due_now(failing)  # its delay has passed
+        services.webhook_event_deliver(event_id=failing.pk)
 
-    assert [q["attempt"] for q in queued] == [2, 3]  # the retries it asked for
+    assert [round(r.total_seconds()) for r in retries] == [60, 60]  # the retries it scheduled
     assert WebhookEvent.objects.get(pk=failing.pk).status == DeliveryStatus.FAILED
     subscription.refresh_from_db()
     assert subscription.is_active is True and subscription.failing_since is not None
@@ -304,15 +301,19 @@ def test_a_flaky_endpoint_that_answers_in_between_stays_enabled(settings, receiv
 
 def test_a_duplicate_task_for_the_same_attempt_does_not_post_twice(settings, receiver):
     settings.PIXEE_ALLOW_PRIVATE_NETWORK = True
-    user = UserFactory()
-    subscription = subscribe(user, receiver.url())
-    event = WebhookEvent.objects.create(
-        type="import.completed", payload={"id": "x"}, subscription=subscription, url=subscription.url
+    subscription = subscribe(UserFactory(), receiver.url())
+    fast, swept = WebhookEventFactory.create_batch(
+        2, subscription=subscription, next_attempt_at=timezone.now()
     )
-    assert services.webhook_event_deliver(event_id=event.pk, attempt=1) is not None
-    assert services.webhook_event_deliver(event_id=event.pk, attempt=1) is None
-    assert len(receiver.requests) == 1
-    assert WebhookAttempt.objects.count() == 1
+    # The fast path's task, handed out twice by the broker.
+    assert services.webhook_event_deliver(event_id=fast.pk) is not None
+    assert services.webhook_event_deliver(event_id=fast.pk) is None
+    # A task carrying the sweeper's claim, handed out twice.
+    lease = services.webhook_event_claim(swept.pk)
+    assert services.webhook_event_deliver(event_id=swept.pk, lease=lease) is not None
+    assert services.webhook_event_deliver(event_id=swept.pk, lease=lease) is None
+    assert len(receiver.requests) == 2
+    assert WebhookAttempt.objects.count() == 2
 
 
 def test_automation_failed_is_sent_to_the_automations_owner(loopback_allowed, receiver):
@@ -345,29 +346,25 @@ def test_the_jobs_webhook_secret_is_encrypted_at_rest(settings, csv_upload):
     assert ImportJob.objects.get(pk=job.pk).webhook_secret == job.webhook_secret
 
 
-def test_an_attempt_whose_worker_died_is_taken_over_once_its_lease_ends(settings, receiver, monkeypatch):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
+def test_an_attempt_whose_worker_died_is_made_again_once_its_lease_ends(settings, eager_celery, receiver):
     settings.PIXEE_ALLOW_PRIVATE_NETWORK = True
-    queued = []
-    monkeypatch.setattr(services, "_enqueue", lambda event_id, **kwargs: queued.append(kwargs))
     subscription = subscribe(UserFactory(), receiver.url())
-    event = WebhookEvent.objects.create(
-        type="import.completed", payload={}, subscription=subscription, url=subscription.url
-    )
-    # Attempt 1 was claimed by a worker that is still within its lease: come back later.
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        attempt_count=1, next_attempt_at=timezone.now() + timedelta(seconds=60)
-    )
-    assert services.webhook_event_deliver(event_id=event.pk, attempt=1) is None
-    assert queued == [{"attempt": 1, "manual": False, "countdown": pytest.approx(61, abs=2)}]
+    event = WebhookEventFactory(subscription=subscription, next_attempt_at=timezone.now())
+    # A worker claimed attempt 1 and died before recording it.
+    dead_lease = services.webhook_event_claim(event.pk)
+    assert dead_lease is not None
+    # Within its lease, neither the sweeper nor a duplicate task makes the attempt.
+    assert services.webhook_events_sweep() == 0
+    assert services.webhook_event_deliver(event_id=event.pk) is None
     assert receiver.requests == []
-    # The lease ended without the attempt being recorded: its holder died; take it over.
-    WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-    attempt = services.webhook_event_deliver(event_id=event.pk, attempt=1)
-    assert attempt is not None and attempt.number == 1 and attempt.succeeded
+    # The lease ended without a record: the sweeper makes the same attempt again.
+    due_now(event)
+    assert services.webhook_events_sweep() == 1
+    (attempt,) = WebhookEvent.objects.get(pk=event.pk).attempts.all()
+    assert attempt.number == 1 and attempt.succeeded
+    assert len(receiver.requests) == 1
+    # Had the first worker come back, its lease would be gone: nothing more is sent.
+    assert services.webhook_event_deliver(event_id=event.pk, lease=dead_lease) is None
     assert len(receiver.requests) == 1
 
 
