@@ -65,7 +65,8 @@ def test_admin_add_goes_through_the_service_and_creates_the_periodic_task(admin_
 
     assert response.status_code == 302, response.content.decode()[:3000]
     automation = Automation.objects.get()
-    assert (automation.created_by, automation.password, automation.port) == (admin_client.user, SECRET, 22)
+    stored = automation.source().settings
+    assert (automation.created_by, stored.password, stored.port) == (admin_client.user, SECRET, 22)
     assert automation.mapping == {"EAN": "ean"}
     task = automation.periodic_task
     assert task.enabled and (task.crontab.hour, str(task.crontab.timezone)) == ("3", "Europe/Paris")
@@ -97,15 +98,15 @@ def test_admin_never_shows_secrets_and_empty_means_unchanged(admin_client, make_
     response = admin_client.post(url, _form(name="Renamed"))
     assert response.status_code == 302, response.content.decode()[:3000]
     automation.refresh_from_db()
-    assert (automation.name, automation.password) == ("Renamed", SECRET)
+    assert (automation.name, automation.source().settings.password) == ("Renamed", SECRET)
 
     admin_client.post(url, _form(new_password="changed"))
     automation.refresh_from_db()
-    assert automation.password == "changed"
+    assert automation.source().settings.password == "changed"
 
     admin_client.post(url, _form(clear_secrets=["password"]))
     automation.refresh_from_db()
-    assert automation.password == ""
+    assert automation.source().settings.password == ""
     assert SECRET not in admin_client.get(reverse(LIST)).content.decode()
 
 
@@ -165,8 +166,8 @@ def test_admin_pins_the_host_key_a_failed_run_reported(
     )
 
     automation.refresh_from_db()
-    assert automation.host_key == key_line(sftp_server.host_key)
-    assert automation.password == SFTP_PASSWORD
+    assert automation.source().settings.host_key == key_line(sftp_server.host_key)
+    assert automation.source().settings.password == SFTP_PASSWORD
     assert services.automation_run(automation_id=automation.pk).status == RunStatus.COMPLETED
 
 
@@ -233,7 +234,7 @@ def test_admin_page_run_now_and_pin_buttons(
     response = admin_client.post(pin, {"run": str(failed.pk)})
     assert response.status_code == 302 and response["Location"] == page
     automation.refresh_from_db()
-    assert automation.host_key == key_line(sftp_server.host_key)
+    assert automation.source().settings.host_key == key_line(sftp_server.host_key)
     assert 'name="run"' not in admin_client.get(page).content.decode()  # pinned: no button left
 
     with django_capture_on_commit_callbacks(execute=True):
