@@ -29,7 +29,7 @@ def automation_ids_by_location(*, automations: QuerySet, term: str) -> list:
     """
     term = term.casefold()
     found = []
-    for automation in automations.only("pk", "source_type", "source_config"):
+    for automation in automations.select_related(None).only("pk", "source_type", "source_config"):
         try:
             location = automation.source().location
         except SourceConfigError:

@@ -72,6 +72,33 @@ def test_admin_add_goes_through_the_service_and_creates_the_periodic_task(admin_
     assert task.enabled and (task.crontab.hour, str(task.crontab.timezone)) == ("3", "Europe/Paris")
 
 
+def test_admin_sets_on_invalid_value_and_offers_every_source_type(admin_client):
+    page = admin_client.get(reverse(ADD)).content.decode()
+    for option in ('value="sftp"', 'value="ftp"', 'value="ftps"', 'value="http"', 'value="skip_value"'):
+        assert option in page
+
+    response = admin_client.post(reverse(ADD), _form(new_password=SECRET, on_invalid_value="skip_value"))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Automation.objects.get().on_invalid_value == "skip_value"
+
+
+def test_admin_search_finds_hosts_and_urls_inside_the_encrypted_settings(admin_client, make_automation):
+    make_automation({"type": "http", "url": "https://feeds.example.com/a.csv"}, name="By URL")
+    make_automation(
+        {"type": "sftp", "host": "sftp.acme.example", "username": "u", "path": "/x.csv"}, name="By host"
+    )
+
+    def found(term):
+        text = admin_client.get(reverse(LIST), {"q": term}).content.decode()
+        return {name for name in ("By URL", "By host") if name in text}
+
+    assert found("acme") == {"By host"}
+    assert found("FEEDS.example") == {"By URL"}
+    assert found("By") == {"By URL", "By host"}  # names, as before
+    assert found("nowhere") == set()
+
+
 def test_admin_shows_field_errors_from_the_service(admin_client):
     response = admin_client.post(
         reverse(ADD), _form(schedule="0 25 * * *", host="sftp://x", mapping='{"A": "b"}')

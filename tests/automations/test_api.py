@@ -300,6 +300,19 @@ def test_patch_file_source_merges_and_keeps_secrets(api):
     }
 
 
+def test_on_invalid_value_is_stored_shown_and_changed(api):
+    body = _create(api)
+    assert body["on_invalid_value"] == "skip_row"
+
+    lenient = _create(api, on_invalid_value="skip_value")
+    assert lenient["on_invalid_value"] == "skip_value"
+    assert Automation.objects.get(pk=lenient["id"]).on_invalid_value == "skip_value"
+    changed = api.patch(f"{URL}/{body['id']}", {"on_invalid_value": "skip_value"}, format="json")
+    assert changed.json()["on_invalid_value"] == "skip_value"
+    refused = api.patch(f"{URL}/{body['id']}", {"on_invalid_value": "skip_file"}, format="json")
+    assert refused.status_code == 400 and list(refused.json()) == ["on_invalid_value"]
+
+
 def test_delete_removes_the_periodic_task(api):
     body = _create(api)
     assert PeriodicTask.objects.filter(name=f"automation:{body['id']}").exists()

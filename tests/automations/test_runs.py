@@ -11,7 +11,9 @@ from automations import services, tasks
 from automations.choices import RunStatus, RunTrigger
 from automations.models import Automation, AutomationRun
 from automations.signals import automation_failed
+from catalog.models import Product
 from imports.models import ImportJob
+from imports.services import import_job_run
 from pixee import crypto
 from tests.conftest import wait_for
 from tests.factories import AutomationRunFactory
@@ -199,6 +201,26 @@ def test_a_file_the_imports_refuse_fails_the_run(make_automation, http_server):
 
     assert run.status == RunStatus.FAILED
     assert run.error == "The fetched file 'empty.csv' cannot be imported: The file is empty."
+
+
+@pytest.mark.django_db
+def test_a_runs_job_has_the_automations_on_invalid_value(make_automation, http_server):
+    http_server.files["/bad-price.csv"] = b"EAN;Titre;Prix HT\n3760000000017;Chaise;gratuit\n"
+    source = {"type": "http", "url": http_server.url("/bad-price.csv")}
+    strict = make_automation(source)
+    lenient = make_automation(source, name="Lenient", on_invalid_value="skip_value")
+
+    strict_job = import_job_run(job_id=_run(strict).job_id)
+    assert (strict_job.on_invalid_value, strict_job.failed_rows, Product.objects.count()) == (
+        "skip_row",
+        1,
+        0,
+    )
+    lenient_job = import_job_run(job_id=_run(lenient).job_id)
+
+    assert (lenient_job.on_invalid_value, lenient_job.products_created) == ("skip_value", 1)
+    product = Product.objects.get(ean="3760000000017")
+    assert (product.name, product.price) == ("Chaise", None)
 
 
 # --- secrets ---------------------------------------------------------------------------------

@@ -134,3 +134,31 @@ def test_ftp_error_messages_read_as_one_sentence(make_automation, ftp_source):
         f"The FTP server 127.0.0.1:{ftp_source['port']} refused the login of user 'bob' "
         "(530 Authentication failed)."
     )
+
+
+def test_ftps_is_a_type_of_its_own_in_the_api_and_its_runs_import(api, monkeypatch, ftps_server):
+    monkeypatch.setattr(
+        ftps_module, "tls_context", lambda: ssl.create_default_context(cafile=ftps_server.certfile)
+    )
+    body = {"name": "Over TLS", "schedule": "0 2 * * *", "file_source": _ftps_source(ftps_server)}
+
+    response = api.post("/api/v1/imports/automations", body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["file_source"] == {
+        "type": "ftps",
+        "host": "127.0.0.1",
+        "port": ftps_server.port,
+        "username": FTP_USER,
+        "path": "/exports/products.csv",
+        "password_set": True,
+    }
+    run = services.automation_run(automation_id=response.json()["id"])
+    assert run.status == RunStatus.COMPLETED, run.error
+    with ImportJob.objects.get(pk=run.job_id).file.open("rb") as stored:
+        assert stored.read() == CSV
+    # The tls flag the ftp type used to have is gone: the type says it.
+    legacy = {**_ftps_source(ftps_server), "type": "ftp", "tls": True}
+    refused = api.post("/api/v1/imports/automations", {**body, "file_source": legacy}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["file_source"]["tls"][0].startswith("Unknown field; file_source accepts: type,")
