@@ -6,10 +6,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from pixee.crypto import EncryptedTextField
+from imports.choices import OnInvalidValue
+from pixee.crypto import EncryptedJSONField
 
 from .choices import RunStatus, RunTrigger
-from .sources import SourceConfig
+from .sources import FileSource, source_for
 
 
 def _default_timezone() -> str:
@@ -33,22 +34,17 @@ class Automation(models.Model):
     timezone = models.CharField(max_length=64, default=_default_timezone)
     mapping = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
+    on_invalid_value = models.CharField(
+        max_length=16,
+        choices=OnInvalidValue.choices,
+        default=OnInvalidValue.SKIP_ROW,
+        help_text="What a bad value costs in the jobs this automation creates: its row, or only itself.",
+    )
 
-    # file_source: what the API shows.
+    # file_source: the type picks the source module (automations/sources/), whose declared settings
+    # the configuration holds by their API names, secrets included: all of it encrypted at rest.
     source_type = models.CharField("type", max_length=16)
-    host = models.CharField(max_length=255, blank=True, default="")
-    port = models.PositiveIntegerField(null=True, blank=True)
-    username = models.CharField(max_length=255, blank=True, default="")
-    path = models.CharField(max_length=1024, blank=True, default="")
-    url = models.CharField("URL", max_length=2000, blank=True, default="")
-    host_key = models.TextField(blank=True, default="")
-    headers = models.JSONField(default=dict, blank=True)
-    tls = models.BooleanField("explicit FTPS", default=False)
-    # file_source: secrets, encrypted at rest, never shown.
-    password = EncryptedTextField(blank=True, default="")
-    private_key = EncryptedTextField(blank=True, default="")
-    # Not "authorization": a reserved word in SQL, which would trip anyone querying the table.
-    http_authorization = EncryptedTextField("authorization header", blank=True, default="")
+    source_config = EncryptedJSONField("source settings", default=dict, blank=True)
 
     periodic_task = models.OneToOneField(
         PeriodicTask,
@@ -67,22 +63,12 @@ class Automation(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def source_config(self) -> SourceConfig:
-        """The file_source with its secrets in clear, for a fetch."""
-        return SourceConfig(
-            type=self.source_type,
-            host=self.host,
-            port=self.port,
-            username=self.username,
-            password=self.password,
-            private_key=self.private_key,
-            path=self.path,
-            url=self.url,
-            host_key=self.host_key,
-            headers=dict(self.headers or {}),
-            tls=self.tls,
-            authorization=self.http_authorization,
-        )
+    def source(self) -> FileSource:
+        """The file source, its secrets in clear (never log or return its settings).
+
+        ``SourceConfigError`` when no module implements ``source_type`` any more.
+        """
+        return source_for(self.source_type).from_config(self.source_config)
 
 
 class AutomationRun(models.Model):

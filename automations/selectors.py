@@ -9,6 +9,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from .choices import RunStatus
 from .models import Automation, AutomationRun
 from .schedule import ScheduleError, describe, next_runs, parse_cron, validate_timezone
+from .sources import SourceConfigError
 from .sources.sftp import parse_host_key
 
 
@@ -19,6 +20,23 @@ def automation_list(*, automations: QuerySet) -> QuerySet:
         last_run_status=Subquery(last.values("status")[:1]),
         last_run_at=Subquery(last.values("started_at")[:1]),
     ).order_by("-created_at", "-id")
+
+
+def automation_ids_by_location(*, automations: QuerySet, term: str) -> list:
+    """The ids of ``automations`` whose source location (host, path, URL) contains ``term``.
+
+    The source settings are encrypted, so the database cannot search them: they are read here.
+    """
+    term = term.casefold()
+    found = []
+    for automation in automations.select_related(None).only("pk", "source_type", "source_config"):
+        try:
+            location = automation.source().location
+        except SourceConfigError:
+            continue
+        if term in location.casefold():
+            found.append(automation.pk)
+    return found
 
 
 def automation_run_list(*, automation: Automation) -> QuerySet:
@@ -63,7 +81,8 @@ def automation_host_key_to_pin(*, automation: Automation) -> AutomationRun | Non
     last = automation_last_run(automation=automation)
     if last is None or last.status != RunStatus.FAILED or not last.host_key:
         return None
-    if automation.host_key and _fingerprint(automation.host_key) == _fingerprint(last.host_key):
+    pinned = automation.source().values().get("host_key")
+    if pinned and _fingerprint(pinned) == _fingerprint(last.host_key):
         return None
     return last
 

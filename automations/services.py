@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files import File
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from imports.choices import OnInvalidValue
 from imports.mapping import MappingError, validate_explicit_mapping
 from imports.services import UploadRejected, import_job_create
 from pixee.celery import enqueue_task
-from pixee.crypto import DecryptionError
 from pixee.errors import Conflict, PayloadTooLarge
 from pixee.events import announce
 
@@ -36,16 +36,13 @@ from .schedule import (
 )
 from .signals import automation_failed
 from .sources import (
-    CONFIG_FIELDS,
-    SECRET_FIELDS,
     Download,
+    FileSource,
     Probe,
     ProbeFinished,
-    SourceConfig,
     SourceConfigError,
     SourceError,
-    clean_config,
-    source_for,
+    source_from_values,
 )
 from .sources.base import STALE_AFTER
 
@@ -55,11 +52,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TASK_NAME = "automations.tasks.run_automation"
-# Model field for each file_source key (the API's names); only ``type`` differs.
-_MODEL_FIELD = {
-    name: {"type": "source_type", "authorization": "http_authorization"}.get(name, name)
-    for name in CONFIG_FIELDS
-}
 
 
 class AutomationInvalid(ValueError):
@@ -85,11 +77,13 @@ def automation_clean(
     timezone_name: str,
     file_source: dict[str, Any],
     mapping: dict[str, Any],
+    on_invalid_value: str = OnInvalidValue.SKIP_ROW,
     actor: User | None = None,
 ) -> dict[str, Any]:
     """All of an automation's settings checked together; ``AutomationInvalid`` names each fault.
 
-    ``actor`` is who saves it: the schedule floor applies unless it is staff.
+    ``actor`` is who saves it: the schedule floor applies unless it is staff. The cleaned
+    ``source`` is the ``FileSource`` that ``file_source`` describes.
     """
     errors: dict[str, Any] = {}
     cleaned: dict[str, Any] = {"name": (name or "").strip(), "supplier_code": (supplier_code or "").strip()}
@@ -110,9 +104,15 @@ def automation_clean(
     except MappingError as exc:
         errors["mapping"] = [str(exc)]
     try:
-        cleaned["file_source"] = clean_config(file_source)
+        cleaned["source"] = source_from_values(file_source)
     except SourceConfigError as exc:
         errors["file_source"] = exc.errors
+    if on_invalid_value in OnInvalidValue.values:
+        cleaned["on_invalid_value"] = on_invalid_value
+    else:
+        errors["on_invalid_value"] = [
+            f"on_invalid_value must be one of {', '.join(OnInvalidValue.values)}; got {on_invalid_value!r}."
+        ]
     if errors:
         raise AutomationInvalid(errors)
     return cleaned
@@ -152,6 +152,7 @@ def automation_create(
     supplier_code: str = "",
     timezone_name: str | None = None,
     mapping: dict[str, Any] | None = None,
+    on_invalid_value: str = OnInvalidValue.SKIP_ROW,
     is_active: bool = True,
 ) -> Automation:
     """Create an automation and its periodic task (enabled when ``is_active``)."""
@@ -162,6 +163,7 @@ def automation_create(
         timezone_name=timezone_name or settings.TIME_ZONE,
         file_source=file_source,
         mapping=mapping or {},
+        on_invalid_value=on_invalid_value,
         actor=user,
     )
     automation = Automation(created_by=user, is_active=is_active)
@@ -184,6 +186,7 @@ def automation_update(
     timezone_name: str | None = None,
     file_source: dict[str, Any] | None = None,
     mapping: dict[str, Any] | None = None,
+    on_invalid_value: str | None = None,
     is_active: bool | None = None,
     actor: User | None = None,
 ) -> Automation:
@@ -192,14 +195,15 @@ def automation_update(
     ``actor`` (default: the owner) decides the schedule floor, which staff may go below.
 
     ``file_source`` is merged into the current one: a key left out keeps its value (so secrets
-    need not be re-sent); ``""`` clears it. Changing ``type`` replaces the whole source.
+    need not be re-sent); ``""`` or ``None`` sets it back to its default (a secret: none).
+    Changing ``type`` replaces the whole source.
     """
-    current = source_values(automation)
+    current = automation.source().values()
     source = dict(current)
     if file_source is not None:
         if file_source.get("type") and file_source["type"] != current["type"]:
             source = {}
-        source.update({k: ("" if v is None and k in SECRET_FIELDS else v) for k, v in file_source.items()})
+        source.update(file_source)
     cleaned = automation_clean(
         name=automation.name if name is None else name,
         supplier_code=automation.supplier_code if supplier_code is None else supplier_code,
@@ -207,6 +211,7 @@ def automation_update(
         timezone_name=automation.timezone if timezone_name is None else timezone_name,
         file_source=source,
         mapping=automation.mapping if mapping is None else mapping,
+        on_invalid_value=automation.on_invalid_value if on_invalid_value is None else on_invalid_value,
         actor=actor or automation.created_by,
     )
     _apply(automation, cleaned)
@@ -265,27 +270,29 @@ def automation_pin_host_key(*, automation: Automation, host_key: str | None = No
     return automation_update(automation=automation, file_source={"host_key": host_key})
 
 
-def source_values(automation: Automation) -> dict[str, Any]:
-    """The automation's file_source with the API's names, secrets in clear (never return this)."""
-    values = {name: getattr(automation, field) for name, field in _MODEL_FIELD.items()}
-    values["headers"] = dict(values["headers"] or {})
-    return values
-
-
 def _apply(automation: Automation, cleaned: dict[str, Any]) -> None:
-    for name in ("name", "supplier_code", "schedule", "timezone", "mapping"):
+    for name in ("name", "supplier_code", "schedule", "timezone", "mapping", "on_invalid_value"):
         setattr(automation, name, cleaned[name])
-    source = cleaned["file_source"]
-    for name, field in _MODEL_FIELD.items():
-        value = source.get(name)
-        if value is None:
-            model_field = automation._meta.get_field(field)
-            value = model_field.get_default() if isinstance(model_field, models.Field) else None
-        setattr(automation, field, value)
+    source: FileSource = cleaned["source"]
+    automation.source_type, automation.source_config = source.type, source.settings.to_config()
 
 
 def _schedule_sync(automation: Automation) -> None:
     """Make the automation's periodic task and crontab say what the automation says."""
+    task = automation.periodic_task or PeriodicTask.objects.filter(name=_task_name(automation)).first()
+    crontab, schedule_changed = _crontab_sync(automation, task.crontab if task is not None else None)
+    task = _periodic_task_sync(automation, task, crontab, schedule_changed=schedule_changed)
+    if automation.periodic_task_id != task.pk:
+        automation.periodic_task = task
+        Automation.objects.filter(pk=automation.pk).update(periodic_task=task)
+
+
+def _task_name(automation: Automation) -> str:
+    return f"automation:{automation.pk}"
+
+
+def _crontab_sync(automation: Automation, crontab: CrontabSchedule | None) -> tuple[CrontabSchedule, bool]:
+    """The automation's own crontab, created or brought in step, and whether its schedule changed."""
     fields = parse_cron(automation.schedule)
     wanted = {
         "minute": fields.minute,
@@ -294,49 +301,47 @@ def _schedule_sync(automation: Automation) -> None:
         "month_of_year": fields.month_of_year,
         "day_of_week": fields.day_of_week,
     }
-    name = f"automation:{automation.pk}"
-    task = automation.periodic_task or PeriodicTask.objects.filter(name=name).first()
-    crontab = task.crontab if task is not None else None
-    schedule_changed = False
     if crontab is None:
-        crontab = CrontabSchedule.objects.create(**wanted, timezone=automation.timezone)
-        schedule_changed = True
-    elif (
-        any(str(getattr(crontab, k)) != v for k, v in wanted.items())
-        or str(crontab.timezone) != automation.timezone
+        return CrontabSchedule.objects.create(**wanted, timezone=automation.timezone), True
+    if (
+        all(str(getattr(crontab, key)) == value for key, value in wanted.items())
+        and str(crontab.timezone) == automation.timezone
     ):
-        for key, value in wanted.items():
-            setattr(crontab, key, value)
-        crontab.timezone = automation.timezone
-        crontab.save()
-        schedule_changed = True
+        return crontab, False
+    for key, value in wanted.items():
+        setattr(crontab, key, value)
+    crontab.timezone = automation.timezone
+    crontab.save()
+    return crontab, True
+
+
+def _periodic_task_sync(
+    automation: Automation, task: PeriodicTask | None, crontab: CrontabSchedule, *, schedule_changed: bool
+) -> PeriodicTask:
+    """The periodic task that fires the automation, saved only when something changed: each save
+    makes beat reload every schedule."""
+    wanted = {
+        "task": TASK_NAME,
+        "args": json.dumps([str(automation.pk)]),
+        "enabled": automation.is_active,
+        "description": f"Automation {automation.name!r}"[:200],
+    }
     if task is None:
-        task = PeriodicTask(name=name)
-    state = (task.task, task.args, task.crontab_id, task.enabled, task.description)
-    task.task = TASK_NAME
-    task.args = json.dumps([str(automation.pk)])
+        task = PeriodicTask(name=_task_name(automation))
+    elif (
+        not schedule_changed
+        and task.crontab_id == crontab.pk
+        and all(getattr(task, key) == value for key, value in wanted.items())
+    ):
+        return task
+    for key, value in wanted.items():
+        setattr(task, key, value)
     task.crontab = crontab
-    task.enabled = automation.is_active
-    task.description = f"Automation {automation.name!r}"[:200]
     if schedule_changed:
         # Beat would otherwise measure the new schedule from the old one's last run and may fire at once.
         task.last_run_at = None
-    if (
-        task.pk is None
-        or schedule_changed
-        or state
-        != (
-            task.task,
-            task.args,
-            task.crontab_id,
-            task.enabled,
-            task.description,
-        )
-    ):
-        task.save()  # its pre_save signal tells beat to reload
-    if automation.periodic_task_id != task.pk:
-        automation.periodic_task = task
-        Automation.objects.filter(pk=automation.pk).update(periodic_task=task)
+    task.save()  # its pre_save signal tells beat to reload
+    return task
 
 
 # --- runs ------------------------------------------------------------------------------------
@@ -382,13 +387,13 @@ def automation_run(*, automation_id: Any, run_id: Any = None, force: bool = Fals
             return None  # already finished: a redelivered task
     automation = run.automation
     try:
-        source = source_for(automation.source_type)(automation.source_config())
+        source = automation.source()
         with Download() as download:
             file_name = source.fetch(download)
             return _run_complete(run, download, file_name, force=force)
     except SourceError as exc:
         return _run_fail(run, str(exc), host_key=exc.host_key)
-    except (DecryptionError, SourceConfigError) as exc:
+    except SourceConfigError as exc:
         return _run_fail(run, str(exc))
     except Exception:
         # The run must end whatever happens, or it would block the next ones until presumed lost.
@@ -445,6 +450,7 @@ def _run_complete(run: AutomationRun, download: Download, file_name: str, *, for
                         file_name=file_name,
                         supplier_code=automation.supplier_code,
                         mapping=automation.mapping,
+                        on_invalid_value=automation.on_invalid_value,
                     )
             except (UploadRejected, PayloadTooLarge) as exc:
                 raise SourceError(f"The fetched file {file_name!r} cannot be imported: {exc}") from None
@@ -481,10 +487,9 @@ class SourceTestResult:
     error: str | None = None
 
 
-def automation_source_test(*, config: SourceConfig) -> SourceTestResult:
+def automation_source_test(*, source: FileSource) -> SourceTestResult:
     """Connect, authenticate and find the file as a run would, importing nothing (Test connection)."""
     try:
-        source = source_for(config.type)(config)
         probe = Probe()
         with probe:
             try:
@@ -495,27 +500,24 @@ def automation_source_test(*, config: SourceConfig) -> SourceTestResult:
         return SourceTestResult(ok=True, size=probe.size)
     except SourceError as exc:
         return SourceTestResult(ok=False, error=str(exc))
-    except (DecryptionError, SourceConfigError) as exc:
-        return SourceTestResult(ok=False, error=str(exc))
 
 
 def automation_source_values_test(*, file_source: dict[str, Any]) -> SourceTestResult:
     """Test a ``file_source`` as the API or the admin form gives it, before it is saved."""
     try:
-        cleaned = clean_config(file_source)
+        source = source_from_values(file_source)
     except SourceConfigError as exc:
         return SourceTestResult(ok=False, error=str(exc))
-    values = {k: v for k, v in cleaned.items() if k in CONFIG_FIELDS and v is not None}
-    return automation_source_test(config=SourceConfig(**values))
+    return automation_source_test(source=source)
 
 
 def automation_test(*, automation: Automation) -> SourceTestResult:
     """Test a saved automation's file source (``POST /imports/automations/{id}/test``)."""
     try:
-        config = automation.source_config()
-    except DecryptionError as exc:
+        source = automation.source()
+    except SourceConfigError as exc:
         return SourceTestResult(ok=False, error=str(exc))
-    return automation_source_test(config=config)
+    return automation_source_test(source=source)
 
 
 def _run_fail(run: AutomationRun, error: str, *, host_key: str = "") -> AutomationRun:

@@ -1,6 +1,9 @@
 import factory
 from django.contrib.auth import get_user_model
 
+from automations import services as automation_services
+from automations.choices import RunStatus, RunTrigger
+from automations.models import Automation, AutomationRun
 from catalog.models import Product
 
 
@@ -60,3 +63,33 @@ class WebhookAttemptFactory(factory.django.DjangoModelFactory):
     event = factory.SubFactory(WebhookEventFactory)
     number = 1
     status_code = 200
+
+
+class AutomationFactory(factory.django.DjangoModelFactory):
+    """An automation made as the API and the admin make one: through the service, which checks it
+    and gives it its periodic task. ``file_source`` is the API's; create only (there is no build)."""
+
+    class Meta:
+        model = Automation
+
+    created_by = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Automation {n}")
+    supplier_code = "SUPPLIER_A"
+    schedule = "0 2 * * *"
+    file_source = factory.LazyFunction(lambda: {"type": "http", "url": "https://feeds.example.com/a.csv"})
+    mapping = factory.LazyFunction(dict)
+
+    @classmethod
+    def _create(cls, model_class, *args, created_by, **kwargs):
+        if "timezone" in kwargs:
+            kwargs["timezone_name"] = kwargs.pop("timezone")
+        return automation_services.automation_create(user=created_by, **kwargs)
+
+
+class AutomationRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AutomationRun
+
+    automation = factory.SubFactory(AutomationFactory)
+    status = RunStatus.RUNNING
+    trigger = RunTrigger.SCHEDULE

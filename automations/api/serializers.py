@@ -1,53 +1,67 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from imports.api.serializers import MappingField
+from imports.choices import OnInvalidValue
 
 from ..choices import RunStatus
 from ..models import Automation, AutomationRun
 from ..selectors import automation_next_runs, automation_schedule_description
-from ..services import source_values
-from ..sources import SECRET_FIELDS, source_for, source_types
+from ..sources import Declared, SourceConfigError, all_settings, source_types
+
+
+def _help(declared: Declared) -> str | None:
+    return declared.options.help_text or None
+
+
+def _type_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=source_types(), help_text=f"One of {', '.join(source_types())}.")
+
+
+def _input_field(declared: Declared) -> serializers.Field:
+    options = declared.options
+    if declared.kind is int:
+        return serializers.IntegerField(
+            min_value=options.min_value,
+            max_value=options.max_value,
+            required=False,
+            allow_null=True,
+            help_text=_help(declared),
+        )
+    if declared.kind is dict:
+        return serializers.DictField(
+            child=serializers.CharField(allow_blank=True), required=False, help_text=_help(declared)
+        )
+    if options.secret:
+        # Write-only; null, like "", removes the stored secret.
+        return serializers.CharField(
+            required=False,
+            allow_blank=True,
+            allow_null=True,
+            trim_whitespace=False,
+            write_only=True,
+            help_text=_help(declared),
+        )
+    return serializers.CharField(
+        max_length=options.max_length, required=False, allow_blank=True, help_text=_help(declared)
+    )
+
+
+def _output_field(declared: Declared) -> serializers.Field:
+    if declared.kind is int:
+        return serializers.IntegerField(required=False, allow_null=True, help_text=_help(declared))
+    if declared.kind is dict:
+        return serializers.DictField(child=serializers.CharField(), required=False, help_text=_help(declared))
+    return serializers.CharField(required=False, help_text=_help(declared))
 
 
 class FileSourceInputSerializer(serializers.Serializer):
-    """Shapes and types only; the rules of each source type live in automations/sources/."""
+    """Every source's declared settings (automations/sources/), by shape and type; which of them a
+    type takes, and its rules, are its source's."""
 
-    type = serializers.ChoiceField(choices=[], help_text="sftp, ftp or http.")
-    host = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    port = serializers.IntegerField(min_value=1, max_value=65535, required=False, allow_null=True)
-    username = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    password = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, trim_whitespace=False, write_only=True
-    )
-    private_key = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        allow_null=True,
-        trim_whitespace=False,
-        write_only=True,
-        help_text="PEM or OpenSSH private key (RSA, Ed25519 or ECDSA); password is its passphrase if any.",
-    )
-    path = serializers.CharField(max_length=1024, required=False, allow_blank=True)
-    url = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    host_key = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        help_text="sftp: the server's public key line or its SHA256: fingerprint.",
-    )
-    headers = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    tls = serializers.BooleanField(required=False, help_text="ftp: explicit FTPS (AUTH TLS).")
-    authorization = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        allow_null=True,
-        write_only=True,
-        help_text='http: the whole Authorization header value, e.g. "Bearer …".',
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The registry decides which types exist (a new source module needs no serializer change).
-        self.fields["type"].choices = source_types()
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {"type": _type_field(), **{name: _input_field(d) for name, d in all_settings().items()}}
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -74,9 +88,14 @@ class AutomationInputSerializer(serializers.Serializer):
         help_text="IANA time zone of the schedule (default: the server's, UTC).",
     )
     file_source = FileSourceInputSerializer(
-        help_text="Source configuration. Supported types: sftp, ftp, http."
+        help_text=f"Source configuration. Supported types: {', '.join(source_types())}."
     )
     mapping = MappingField(required=False, help_text="Column mapping: file column → product field.")
+    on_invalid_value = serializers.ChoiceField(
+        choices=OnInvalidValue.choices,
+        required=False,
+        help_text="For the jobs the automation creates, as in POST /imports/jobs (default skip_row).",
+    )
     is_active = serializers.BooleanField(
         required=False, help_text="Enable the schedule immediately (default: true)."
     )
@@ -123,47 +142,33 @@ class AutomationRunSerializer(serializers.ModelSerializer):
 class FileSourceSerializer(serializers.Serializer):
     """What the API shows of a file_source: never a secret, only whether each one is set.
 
-    The fields describe the schema; which of them appear depends on the source type.
+    The fields describe the schema (every source's settings); those of the automation's type appear.
     """
 
-    type = serializers.ChoiceField(choices=[], help_text="sftp, ftp or http.")
-    host = serializers.CharField(required=False)
-    port = serializers.IntegerField(required=False, allow_null=True)
-    username = serializers.CharField(required=False)
-    path = serializers.CharField(required=False)
-    url = serializers.CharField(required=False)
-    host_key = serializers.CharField(required=False)
-    headers = serializers.DictField(child=serializers.CharField(), required=False)
-    tls = serializers.BooleanField(required=False)
-    password_set = serializers.BooleanField(required=False)
-    private_key_set = serializers.BooleanField(required=False)
-    authorization_set = serializers.BooleanField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["type"].choices = source_types()
-
-    def to_representation(self, automation: Automation) -> dict:
-        shown = {
-            "type": automation.source_type,
-            "host": automation.host,
-            "port": automation.port,
-            "username": automation.username,
-            "path": automation.path,
-            "url": automation.url,
-            "host_key": automation.host_key,
-            "headers": automation.headers,
-            "tls": automation.tls,
+    def get_fields(self) -> dict[str, serializers.Field]:
+        settings = all_settings()
+        shown = {name: _output_field(d) for name, d in settings.items() if not d.options.secret}
+        secrets = {
+            f"{name}_set": serializers.BooleanField(
+                required=False, help_text=f"Whether a {name} is stored (it is never shown)."
+            )
+            for name, d in settings.items()
+            if d.options.secret
         }
+        return {"type": _type_field(), **shown, **secrets}
+
+    def to_representation(self, automation: Automation) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": automation.source_type}
         try:
-            used = set(source_for(automation.source_type).fields)
-        except ValueError:
-            used = set(shown)
-        body = {k: v for k, v in shown.items() if k == "type" or k in used}
-        values = source_values(automation)
-        for secret in SECRET_FIELDS:
-            if secret in used:
-                body[f"{secret}_set"] = bool(values[secret])
+            source = automation.source()
+        except SourceConfigError:
+            return body
+        for declared in source.settings_class.declared():
+            value = getattr(source.settings, declared.name)
+            if declared.options.secret:
+                body[f"{declared.name}_set"] = bool(value)
+            else:
+                body[declared.name] = value
         return body
 
 
@@ -191,6 +196,7 @@ class AutomationSerializer(serializers.ModelSerializer):
             "next_runs",
             "file_source",
             "mapping",
+            "on_invalid_value",
             "last_run_status",
             "last_run_at",
             "updated_at",

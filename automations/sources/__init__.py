@@ -1,34 +1,43 @@
-"""Remote file sources: one module each, registered by type. Importing this package loads them all."""
+"""Remote file sources: one module each, registered by type. Importing this package loads every
+module in it, so a new source is one new module here (plus its tests), nothing else."""
 
-from . import ftp, http, sftp  # noqa: F401  (each registers itself)
+import importlib
+import pkgutil
+
 from .base import (
-    CONFIG_FIELDS,
-    SECRET_FIELDS,
     Download,
     FileSource,
     Probe,
     ProbeFinished,
-    SourceConfig,
     SourceConfigError,
     SourceError,
-    clean_config,
+    all_settings,
     register,
     source_for,
+    source_from_values,
     source_types,
+    sources,
 )
+from .settings import Declared, Setting, SourceSettings, setting
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")  # each source module registers itself
 
 __all__ = [
-    "CONFIG_FIELDS",
-    "SECRET_FIELDS",
+    "Declared",
     "Download",
     "FileSource",
     "Probe",
     "ProbeFinished",
-    "SourceConfig",
+    "Setting",
     "SourceConfigError",
     "SourceError",
-    "clean_config",
+    "SourceSettings",
+    "all_settings",
     "register",
+    "setting",
     "source_for",
+    "source_from_values",
     "source_types",
+    "sources",
 ]

@@ -1,5 +1,9 @@
 """The interface every remote file source implements, and the registry that finds them by type.
 
+Each source declares its settings (a ``SourceSettings`` dataclass, see settings.py), which say
+what it needs, how each value is checked and which are secrets; ``FileSource.clean`` checks a
+``file_source`` against them.
+
 A source streams one remote file into a ``Download``: a temporary file that computes the SHA-256
 and the byte count as the bytes arrive and refuses more than ``PIXEE_MAX_UPLOAD_MB``. Every
 failure is a ``SourceError`` whose message is the one sentence shown on the run.
@@ -7,6 +11,7 @@ failure is a ``SourceError`` whose message is the one sentence shown on the run.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import os
 import re
@@ -14,14 +19,17 @@ import socket
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from django.conf import settings
 
 from pixee.netguard import BlockedAddress, resolve_checked
+
+from .settings import Declared, SourceSettings, kind_problem, setting
 
 # Seconds. Connecting covers DNS + TCP + the protocol's greeting; reading is the longest silence
 # allowed mid-transfer; the deadline bounds the whole fetch, so a run always ends (and a
@@ -51,28 +59,6 @@ class SourceConfigError(ValueError):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
         self.errors = errors
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """A source's settings with the API's names; secrets in clear (never log or return this)."""
-
-    type: str
-    host: str = ""
-    port: int | None = None
-    username: str = ""
-    password: str = field(default="", repr=False)
-    private_key: str = field(default="", repr=False)
-    path: str = ""
-    url: str = ""
-    host_key: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    tls: bool = False
-    authorization: str = field(default="", repr=False)
-
-
-CONFIG_FIELDS = tuple(f.name for f in fields(SourceConfig))
-SECRET_FIELDS = ("password", "private_key", "authorization")
 
 
 def is_empty(value: Any) -> bool:
@@ -139,61 +125,85 @@ class Download:
         return f"The remote file {what}: over the {limit} limit (PIXEE_MAX_UPLOAD_MB)."
 
 
-class FileSource(ABC):
-    """One protocol: validates its configuration and streams one remote file."""
+S = TypeVar("S", bound=SourceSettings)
+
+
+class FileSource(ABC, Generic[S]):
+    """One protocol: declares its settings (``settings_class``) and streams one remote file."""
 
     type: ClassVar[str]
     label: ClassVar[str]
-    default_port: ClassVar[int | None] = None
-    # The file_source fields this type uses (besides ``type``) and those it cannot do without.
-    fields: ClassVar[tuple[str, ...]]
-    required: ClassVar[tuple[str, ...]]
+    settings_class: ClassVar[builtins.type[SourceSettings]]  # ``type`` is the source's name here
 
-    def __init__(self, config: SourceConfig):
-        self.config = config
+    def __init__(self, settings: S):
+        self.settings = settings
 
     @classmethod
-    def clean(cls, config: dict[str, Any]) -> dict[str, Any]:
-        """``config`` checked and normalised (default port, stripped strings).
+    def from_values(cls, values: dict[str, Any]) -> FileSource:
+        """The source ``values`` (a ``file_source`` with the API's names) describe, checked.
 
         Raises ``SourceConfigError`` naming every field at fault.
         """
-        errors: dict[str, list[str]] = {}
-        cleaned = {key: (value.strip() if isinstance(value, str) else value) for key, value in config.items()}
-        cleaned["type"] = cls.type
-        for name in CONFIG_FIELDS:
-            if name != "type" and name not in cls.fields and not is_empty(cleaned.get(name)):
-                errors.setdefault(name, []).append(f"{name} does not apply to {cls.type} sources.")
-        for name in cls.required:
-            if is_empty(cleaned.get(name)):
-                errors.setdefault(name, []).append(f"{name} is required for {cls.type} sources.")
-        if "port" in cls.fields and cleaned.get("port") in (None, ""):
-            cleaned["port"] = cls.default_port
-        if cleaned.get("host"):
-            message = host_problem(cleaned["host"])
-            if message:
-                errors.setdefault("host", []).append(message)
-        if cleaned.get("path") and any(c in cleaned["path"] for c in "\0\r\n"):
-            errors.setdefault("path", []).append("path cannot contain control characters.")
-        cls.check(cleaned, errors)
-        if errors:
-            raise SourceConfigError(errors)
-        return cleaned
+        return cls(cls.clean(values))  # type: ignore[arg-type]  # the settings_class's instance
 
     @classmethod
-    def check(cls, config: dict[str, Any], errors: dict[str, list[str]]) -> None:
-        """Type-specific rules; add messages to ``errors``. Nothing by default."""
+    def from_config(cls, config: dict[str, Any]) -> FileSource:
+        """The source as stored (checked when it was saved)."""
+        return cls(cls.settings_class.from_config(config))  # type: ignore[arg-type]  # as above
+
+    @classmethod
+    def clean(cls, values: dict[str, Any]) -> SourceSettings:
+        """``values`` checked against the declaration; ``None`` (or a missing key) means the default."""
+        errors: dict[str, list[str]] = {}
+        by_name = {d.name: d for d in cls.settings_class.declared()}
+        for name, value in values.items():
+            if name != "type" and name not in by_name and not is_empty(value):
+                errors.setdefault(name, []).append(f"{name} does not apply to {cls.type} sources.")
+        cleaned: dict[str, Any] = {}
+        for name, declared in by_name.items():
+            value = values.get(name)
+            value = declared.fresh_default() if value is None else value
+            value = value.strip() if isinstance(value, str) else value
+            problem = kind_problem(declared, value)
+            if problem:
+                errors.setdefault(name, []).append(problem)
+            elif is_empty(value):
+                if declared.options.required:
+                    errors.setdefault(name, []).append(f"{name} is required for {cls.type} sources.")
+            elif declared.options.check is not None:
+                errors.setdefault(name, []).extend(declared.options.check(value))
+            cleaned[name] = value
+        cls.check(cleaned, errors)
+        errors = {name: messages for name, messages in errors.items() if messages}
+        if errors:
+            raise SourceConfigError(errors)
+        return cls.settings_class(**cleaned)
+
+    @classmethod
+    def check(cls, values: dict[str, Any], errors: dict[str, list[str]]) -> None:
+        """Rules across settings (each one's own are its ``check``); add messages to ``errors``."""
         return None
+
+    def values(self) -> dict[str, Any]:
+        """The ``file_source`` with the API's names, ``type`` included, secrets in clear."""
+        return {"type": self.type, **self.settings.to_config()}
 
     @abstractmethod
     def fetch(self, download: Download) -> str:
         """Stream the remote file into ``download``; return its file name (with its extension)."""
 
     @property
+    @abstractmethod
     def where(self) -> str:
         """The remote end, for messages: ``host:port`` (no credentials, no query string)."""
-        return f"{self.config.host}:{self.config.port or self.default_port}"
 
+    @property
+    def location(self) -> str:
+        """Where the file is, on one line without credentials (the admin's list shows it)."""
+        return f"{self.type}://{self.where}{getattr(self.settings, 'path', '')}"
+
+
+# --- settings several sources declare alike ---------------------------------------------------
 
 _HOST = re.compile(r"^[A-Za-z0-9._:\-\[\]%]+$")
 
@@ -204,6 +214,48 @@ def host_problem(host: str) -> str | None:
     if len(host) > 253 or not _HOST.match(host):
         return f"host {host!r} is not a valid host name or IP address."
     return None
+
+
+def _host_checks(host: str) -> Iterator[str]:
+    if problem := host_problem(host):
+        yield problem
+
+
+def _path_checks(path: str) -> Iterator[str]:
+    if any(c in path for c in "\0\r\n"):
+        yield "path cannot contain control characters."
+
+
+def host_setting() -> Any:
+    return setting(
+        "Host",
+        required=True,
+        max_length=255,
+        check=_host_checks,
+        help_text="The server's host name or IP address.",
+    )
+
+
+def port_setting(default: int) -> Any:
+    return setting("Port", default=default, min_value=1, max_value=65535, help_text=f"Default {default}.")
+
+
+def username_setting(*, required: bool = False, help_text: str = "") -> Any:
+    return setting("Username", required=required, max_length=255, help_text=help_text)
+
+
+def password_setting(help_text: str) -> Any:
+    return setting("Password", secret=True, help_text=help_text)
+
+
+def path_setting() -> Any:
+    return setting(
+        "Path",
+        required=True,
+        max_length=1024,
+        check=_path_checks,
+        help_text="The file's path on the server, such as /exports/products.csv.",
+    )
 
 
 def connect(host: str, port: int) -> socket.socket:
@@ -246,7 +298,7 @@ def register(source: type[FileSource]) -> type[FileSource]:
 def source_for(source_type: str) -> type[FileSource]:
     try:
         return _REGISTRY[source_type]
-    except KeyError:
+    except (KeyError, TypeError):
         raise SourceConfigError(
             {"type": [f"type must be one of {', '.join(source_types())}; got {source_type!r}."]}
         ) from None
@@ -256,11 +308,35 @@ def source_types() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def clean_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Validate a whole ``file_source`` with the rules of its ``type``."""
-    if is_empty(config.get("type")):
+def sources() -> list[type[FileSource]]:
+    return [_REGISTRY[t] for t in source_types()]
+
+
+def source_from_values(values: dict[str, Any]) -> FileSource:
+    """The source a whole ``file_source`` describes, checked with the rules of its ``type``."""
+    if is_empty(values.get("type")):
         raise SourceConfigError({"type": [f"type is required: one of {', '.join(source_types())}."]})
-    return source_for(config["type"]).clean(config)
+    return source_for(values["type"]).from_values(values)
+
+
+def all_settings() -> dict[str, Declared]:
+    """Every setting any source declares, by name, for the shapes that hold them all (the API's
+    ``file_source``, the admin form). A name means one thing in every source that declares it;
+    its help is each source's, when they differ."""
+    union: dict[str, Declared] = {}
+    helps: dict[str, dict[str, list[str]]] = {}
+    for source in sources():
+        for declared in source.settings_class.declared():
+            known = union.setdefault(declared.name, declared)
+            shape = (declared.kind, declared.options.secret, declared.options.max_length)
+            if shape != (known.kind, known.options.secret, known.options.max_length):
+                raise TypeError(f"{source.type} declares {declared.name} unlike the other sources do.")
+            helps.setdefault(declared.name, {}).setdefault(declared.options.help_text, []).append(source.type)
+    for name, by_help in helps.items():
+        if len(by_help) > 1:
+            text = " ".join(f"{', '.join(types)}: {help_}" for help_, types in by_help.items() if help_)
+            union[name] = replace(union[name], options=replace(union[name].options, help_text=text))
+    return union
 
 
 class ProbeFinished(Exception):

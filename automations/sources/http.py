@@ -12,6 +12,8 @@ import email.message
 import email.utils
 import posixpath
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -30,9 +32,12 @@ from .base import (
     FileSource,
     SourceError,
     connect_failure,
+    password_setting,
     read_timed_out,
     register,
+    username_setting,
 )
+from .settings import SourceSettings, setting
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie"}
@@ -55,52 +60,80 @@ def display_url(url: str) -> str:
     return f"{parts.scheme}://{host}{parts.path or '/'}"
 
 
+def _url_checks(url: str) -> Iterator[str]:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        yield "url must be an http:// or https:// URL with a host."
+    elif parts.username or parts.password:
+        yield "url cannot carry credentials: give them as username and password."
+
+
+def _header_checks(headers: dict[str, Any]) -> Iterator[str]:
+    for name, value in headers.items():
+        if not _TOKEN.match(str(name)):
+            yield f"{name!r} is not a valid header name."
+        elif name.lower() in CREDENTIAL_HEADERS:
+            yield (
+                f"headers are shown in responses, so {name} cannot be one of them: give credentials "
+                "as username and password (basic auth) or as authorization (stored encrypted)."
+            )
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            yield f"The value of {name} must be one line of text."
+
+
+@dataclass(frozen=True)
+class HttpSettings(SourceSettings):
+    url: str = setting(
+        "URL",
+        required=True,
+        max_length=2000,
+        check=_url_checks,
+        help_text="The file's http:// or https:// URL.",
+    )
+    headers: dict[str, str] = setting(  # noqa: RUF009 - setting() is a dataclasses.field()
+        "Headers",
+        default={},
+        check=_header_checks,
+        help_text="Request headers, as a JSON object; shown in responses, so never credentials.",
+    )
+    username: str = username_setting(help_text="Basic auth.")
+    password: str = password_setting("Basic auth's password.")
+    authorization: str = setting(
+        "Authorization header",
+        secret=True,
+        help_text='The whole Authorization header value, such as "Bearer …".',
+    )
+
+
 @register
-class HttpSource(FileSource):
+class HttpSource(FileSource[HttpSettings]):
     type = "http"
     label = "HTTP(S)"
-    fields = ("url", "headers", "username", "password", "authorization")
-    required = ("url",)
+    settings_class = HttpSettings
 
     @classmethod
-    def check(cls, config: dict[str, Any], errors: dict[str, list[str]]) -> None:
-        url = config.get("url") or ""
-        if url:
-            try:
-                parts = urlsplit(url)
-                parts.port  # noqa: B018 - raises ValueError on a bad port
-            except ValueError:
-                parts = None
-            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-                errors.setdefault("url", []).append("url must be an http:// or https:// URL with a host.")
-            elif parts.username or parts.password:
-                errors.setdefault("url", []).append(
-                    "url cannot carry credentials: give them as username and password."
-                )
-        headers = config.get("headers") or {}
-        for name, value in headers.items():
-            if not _TOKEN.match(str(name)):
-                errors.setdefault("headers", []).append(f"{name!r} is not a valid header name.")
-            elif name.lower() in CREDENTIAL_HEADERS:
-                errors.setdefault("headers", []).append(
-                    f"headers are shown in responses, so {name} cannot be one of them: give credentials "
-                    "as username and password (basic auth) or as authorization (stored encrypted)."
-                )
-            if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
-                errors.setdefault("headers", []).append(f"The value of {name} must be one line of text.")
-        if config.get("password") and not config.get("username"):
+    def check(cls, values: dict[str, Any], errors: dict[str, list[str]]) -> None:
+        if values["password"] and not values["username"]:
             errors.setdefault("username", []).append("username is required with a password (basic auth).")
-        if config.get("authorization") and (config.get("username") or config.get("password")):
+        if values["authorization"] and (values["username"] or values["password"]):
             errors.setdefault("authorization", []).append(
                 "Give either authorization or username and password (basic auth), not both."
             )
 
     @property
     def where(self) -> str:
-        return display_url(self.config.url)
+        return display_url(self.settings.url)
+
+    @property
+    def location(self) -> str:
+        return self.where
 
     def fetch(self, download: Download) -> str:
-        config = self.config
+        config = self.settings
         headers = dict(config.headers)
         if config.authorization:
             headers["Authorization"] = config.authorization
@@ -169,7 +202,7 @@ class HttpSource(FileSource):
             message["Content-Disposition"] = disposition
             if name := message.get_filename():
                 candidates.append(posixpath.basename(name.replace("\\", "/")))
-        for url in (response.url, self.config.url):
+        for url in (response.url, self.settings.url):
             candidates.append(posixpath.basename(unquote(urlsplit(url).path)))
         for name in candidates:
             if name and file_type_from_name(name):

@@ -13,6 +13,7 @@ import io
 import posixpath
 import stat
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,9 +26,15 @@ from .base import (
     FileSource,
     SourceError,
     connect,
+    host_setting,
+    password_setting,
+    path_setting,
+    port_setting,
     read_timed_out,
     register,
+    username_setting,
 )
+from .settings import SourceSettings, setting
 
 KEY_TYPES = (
     "ssh-ed25519",
@@ -131,33 +138,58 @@ def _load_private_key(data: bytes, passphrase: str | None) -> Any:
     raise ValueError("private_key is not a PEM or OpenSSH private key (RSA, Ed25519 or ECDSA).")
 
 
+def _host_key_checks(value: str) -> Iterator[str]:
+    try:
+        parse_host_key(value)
+    except ValueError as exc:
+        yield str(exc)
+
+
+@dataclass(frozen=True)
+class SftpSettings(SourceSettings):
+    host: str = host_setting()
+    port: int = port_setting(22)
+    username: str = username_setting(required=True)
+    password: str = password_setting("The login's password, or the private key's passphrase.")
+    private_key: str = setting(
+        "Private key",
+        secret=True,
+        multiline=True,
+        help_text="PEM or OpenSSH private key (RSA, Ed25519 or ECDSA); password is its passphrase if any.",
+    )
+    path: str = path_setting()
+    host_key: str = setting(
+        "Host key",
+        multiline=True,
+        check=_host_key_checks,
+        help_text="The server's public key line or its SHA256: fingerprint.",
+    )
+
+
 @register
-class SftpSource(FileSource):
+class SftpSource(FileSource[SftpSettings]):
     type = "sftp"
     label = "SFTP"
-    default_port = 22
-    fields = ("host", "port", "username", "password", "private_key", "path", "host_key")
-    required = ("host", "username", "path")
+    settings_class = SftpSettings
 
     @classmethod
-    def check(cls, config: dict[str, Any], errors: dict[str, list[str]]) -> None:
-        if config.get("host_key"):
+    def check(cls, values: dict[str, Any], errors: dict[str, list[str]]) -> None:
+        if values["private_key"] and "private_key" not in errors:
             try:
-                parse_host_key(config["host_key"])
-            except ValueError as exc:
-                errors.setdefault("host_key", []).append(str(exc))
-        if config.get("private_key"):
-            try:
-                load_private_key(config["private_key"], config.get("password") or None)
+                load_private_key(values["private_key"], values["password"] or None)
             except ValueError as exc:
                 errors.setdefault("private_key", []).append(str(exc))
+
+    @property
+    def where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
 
     def fetch(self, download: Download) -> str:
         import paramiko
 
-        config = self.config
+        config = self.settings
         pin = parse_host_key(config.host_key) if config.host_key else None
-        sock = connect(config.host, config.port or 22)
+        sock = connect(config.host, config.port)
         transport = paramiko.Transport(sock)
         try:
             transport.banner_timeout = CONNECT_TIMEOUT
@@ -204,7 +236,7 @@ class SftpSource(FileSource):
     def _authenticate(self, transport: Any) -> None:
         import paramiko
 
-        config, user = self.config, self.config.username
+        config, user = self.settings, self.settings.username
         try:
             if config.private_key:
                 try:
@@ -227,7 +259,7 @@ class SftpSource(FileSource):
             raise SourceError(f"The SFTP server {self.where} refused the {what} of user {user!r}.") from None
 
     def _download(self, sftp: Any, download: Download) -> str:
-        path = self.config.path
+        path = self.settings.path
         sftp.get_channel().settimeout(READ_TIMEOUT)
         try:
             attributes = sftp.stat(path)
@@ -246,7 +278,7 @@ class SftpSource(FileSource):
             raise SourceError(f"There is no file {path} on {self.where}.") from None
         except PermissionError:
             raise SourceError(
-                f"User {self.config.username!r} may not read {path} on {self.where} (permission denied)."
+                f"User {self.settings.username!r} may not read {path} on {self.where} (permission denied)."
             ) from None
         download.finish()
         return posixpath.basename(path)

@@ -198,7 +198,8 @@ def test_add_form_masks_secrets_explains_the_schedule_and_refuses_a_bad_one(page
     page.click("input[name=_save]")
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     created = Automation.objects.get()
-    assert (created.password, created.private_key) == (SECRET_PASSWORD, private_key.strip())
+    stored = created.source().settings
+    assert (stored.password, stored.private_key) == (SECRET_PASSWORD, private_key.strip())
     assert PeriodicTask.objects.get(pk=created.periodic_task_id).crontab.hour == "6"
 
     page.goto(reverse(CHANGE, args=[created.pk]))
@@ -218,7 +219,10 @@ def test_add_form_masks_secrets_explains_the_schedule_and_refuses_a_bad_one(page
     page.click("input[name=_continue]")
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     created.refresh_from_db()
-    assert (created.name, created.password) == ("Supplier C feed (renamed)", SECRET_PASSWORD)
+    assert (created.name, created.source().settings.password) == (
+        "Supplier C feed (renamed)",
+        SECRET_PASSWORD,
+    )
     assert SECRET_PASSWORD not in page.content()
 
 
@@ -262,7 +266,8 @@ def test_a_failed_sftp_run_reports_the_host_key_and_the_operator_pins_it(
     expect(page.locator("#id_host_key")).to_have_value(key_line(sftp_server.host_key))
     expect(panel.locator("button.pixee-button--pin")).to_have_count(0)
     nightly.refresh_from_db()
-    assert (nightly.host_key, nightly.password) == (key_line(sftp_server.host_key), SFTP_PASSWORD)
+    stored = nightly.source().settings
+    assert (stored.host_key, stored.password) == (key_line(sftp_server.host_key), SFTP_PASSWORD)
 
     page.click("button.pixee-button--run")
     expect(page.locator(".messagelist")).to_contain_text("run started")

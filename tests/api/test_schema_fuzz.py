@@ -50,7 +50,7 @@ _source = st.sampled_from(
         {"type": "http", "url": "https://93.184.216.34/feed.csv"},
         {"type": "http", "url": "https://feeds.example.invalid/x.json", "headers": {"X-Key": "k"}},
         {"type": "sftp", "host": "sftp.example.com", "username": "u", "path": "/out/p.csv", "password": "p"},
-        {"type": "ftp", "host": "ftp.example.com", "path": "/p.xml", "tls": True},
+        {"type": "ftps", "host": "ftp.example.com", "path": "/p.xml"},
     ]
 )
 _automation_fields = {

@@ -1,10 +1,10 @@
-"""Loopback servers for the sources, and a factory of automations that go through the services."""
+"""Loopback servers for the sources, and automations made through the services (the factory)."""
 
 from __future__ import annotations
 
 import pytest
 
-from automations import services
+from tests.factories import AutomationFactory
 
 # The loopback servers (sftp_server, ftp_server, http_server) are fixtures of tests/automations/
 # fixtures.py, loaded for the whole suite by tests/conftest.py; the tests import these constants.
@@ -22,16 +22,8 @@ def make_automation(user):
     """Create an automation through the service (owner: ``user``); keyword arguments override."""
 
     def make(file_source: dict, **overrides):
-        values = {
-            "user": user,
-            "name": "Daily Supplier A Import",
-            "supplier_code": "SUPPLIER_A",
-            "schedule": "0 2 * * *",
-            "file_source": file_source,
-            "mapping": MAPPING,
-        }
-        values.update(overrides)
-        return services.automation_create(**values)
+        values = {"created_by": user, "name": "Daily Supplier A Import", "mapping": MAPPING}
+        return AutomationFactory(file_source=file_source, **{**values, **overrides})
 
     return make
 

@@ -65,10 +65,38 @@ def test_admin_add_goes_through_the_service_and_creates_the_periodic_task(admin_
 
     assert response.status_code == 302, response.content.decode()[:3000]
     automation = Automation.objects.get()
-    assert (automation.created_by, automation.password, automation.port) == (admin_client.user, SECRET, 22)
+    stored = automation.source().settings
+    assert (automation.created_by, stored.password, stored.port) == (admin_client.user, SECRET, 22)
     assert automation.mapping == {"EAN": "ean"}
     task = automation.periodic_task
     assert task.enabled and (task.crontab.hour, str(task.crontab.timezone)) == ("3", "Europe/Paris")
+
+
+def test_admin_sets_on_invalid_value_and_offers_every_source_type(admin_client):
+    page = admin_client.get(reverse(ADD)).content.decode()
+    for option in ('value="sftp"', 'value="ftp"', 'value="ftps"', 'value="http"', 'value="skip_value"'):
+        assert option in page
+
+    response = admin_client.post(reverse(ADD), _form(new_password=SECRET, on_invalid_value="skip_value"))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Automation.objects.get().on_invalid_value == "skip_value"
+
+
+def test_admin_search_finds_hosts_and_urls_inside_the_encrypted_settings(admin_client, make_automation):
+    make_automation({"type": "http", "url": "https://feeds.example.com/a.csv"}, name="By URL")
+    make_automation(
+        {"type": "sftp", "host": "sftp.acme.example", "username": "u", "path": "/x.csv"}, name="By host"
+    )
+
+    def found(term):
+        text = admin_client.get(reverse(LIST), {"q": term}).content.decode()
+        return {name for name in ("By URL", "By host") if name in text}
+
+    assert found("acme") == {"By host"}
+    assert found("FEEDS.example") == {"By URL"}
+    assert found("By") == {"By URL", "By host"}  # names, as before
+    assert found("nowhere") == set()
 
 
 def test_admin_shows_field_errors_from_the_service(admin_client):
@@ -97,15 +125,15 @@ def test_admin_never_shows_secrets_and_empty_means_unchanged(admin_client, make_
     response = admin_client.post(url, _form(name="Renamed"))
     assert response.status_code == 302, response.content.decode()[:3000]
     automation.refresh_from_db()
-    assert (automation.name, automation.password) == ("Renamed", SECRET)
+    assert (automation.name, automation.source().settings.password) == ("Renamed", SECRET)
 
     admin_client.post(url, _form(new_password="changed"))
     automation.refresh_from_db()
-    assert automation.password == "changed"
+    assert automation.source().settings.password == "changed"
 
     admin_client.post(url, _form(clear_secrets=["password"]))
     automation.refresh_from_db()
-    assert automation.password == ""
+    assert automation.source().settings.password == ""
     assert SECRET not in admin_client.get(reverse(LIST)).content.decode()
 
 
@@ -165,8 +193,8 @@ def test_admin_pins_the_host_key_a_failed_run_reported(
     )
 
     automation.refresh_from_db()
-    assert automation.host_key == key_line(sftp_server.host_key)
-    assert automation.password == SFTP_PASSWORD
+    assert automation.source().settings.host_key == key_line(sftp_server.host_key)
+    assert automation.source().settings.password == SFTP_PASSWORD
     assert services.automation_run(automation_id=automation.pk).status == RunStatus.COMPLETED
 
 
@@ -233,7 +261,7 @@ def test_admin_page_run_now_and_pin_buttons(
     response = admin_client.post(pin, {"run": str(failed.pk)})
     assert response.status_code == 302 and response["Location"] == page
     automation.refresh_from_db()
-    assert automation.host_key == key_line(sftp_server.host_key)
+    assert automation.source().settings.host_key == key_line(sftp_server.host_key)
     assert 'name="run"' not in admin_client.get(page).content.decode()  # pinned: no button left
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -57,7 +57,11 @@ def test_create_answers_the_spec_shape(api):
     assert body["created_at"].endswith("Z")
     automation = Automation.objects.get(pk=body["id"])
     assert automation.created_by == api.user
-    assert (automation.supplier_code, automation.mapping, automation.port) == ("SUPPLIER_A", MAPPING, 22)
+    assert (automation.supplier_code, automation.mapping, automation.source().settings.port) == (
+        "SUPPLIER_A",
+        MAPPING,
+        22,
+    )
     assert automation.timezone == "UTC"
     assert body["file_source"]["password_set"] is False
     assert body["schedule_description"] == "At 02:00"
@@ -260,7 +264,8 @@ def test_patch_file_source_merges_and_keeps_secrets(api):
 
     api.patch(url, {"file_source": {"path": "/exports/other.csv"}}, format="json")
     automation = Automation.objects.get(pk=body["id"])
-    assert (automation.path, automation.password, automation.host) == (
+    stored = automation.source().settings
+    assert (stored.path, stored.password, stored.host) == (
         "/exports/other.csv",
         PASSWORD,
         "sftp.supplier.com",
@@ -268,14 +273,23 @@ def test_patch_file_source_merges_and_keeps_secrets(api):
 
     api.patch(url, {"file_source": {"password": ""}}, format="json")
     automation.refresh_from_db()
-    assert automation.password == ""
+    assert automation.source().settings.password == ""
 
     response = api.patch(
         url, {"file_source": {"type": "http", "url": "https://x.example/feed.csv"}}, format="json"
     )
     assert response.status_code == 200, response.content
     automation.refresh_from_db()
-    assert (automation.source_type, automation.host, automation.path) == ("http", "", "")
+    assert (automation.source_type, automation.source_config) == (
+        "http",
+        {
+            "url": "https://x.example/feed.csv",
+            "headers": {},
+            "username": "",
+            "password": "",
+            "authorization": "",
+        },
+    )
     assert response.json()["file_source"] == {
         "type": "http",
         "username": "",
@@ -284,6 +298,19 @@ def test_patch_file_source_merges_and_keeps_secrets(api):
         "password_set": False,
         "authorization_set": False,
     }
+
+
+def test_on_invalid_value_is_stored_shown_and_changed(api):
+    body = _create(api)
+    assert body["on_invalid_value"] == "skip_row"
+
+    lenient = _create(api, on_invalid_value="skip_value")
+    assert lenient["on_invalid_value"] == "skip_value"
+    assert Automation.objects.get(pk=lenient["id"]).on_invalid_value == "skip_value"
+    changed = api.patch(f"{URL}/{body['id']}", {"on_invalid_value": "skip_value"}, format="json")
+    assert changed.json()["on_invalid_value"] == "skip_value"
+    refused = api.patch(f"{URL}/{body['id']}", {"on_invalid_value": "skip_file"}, format="json")
+    assert refused.status_code == 400 and list(refused.json()) == ["on_invalid_value"]
 
 
 def test_delete_removes_the_periodic_task(api):

@@ -1,6 +1,6 @@
+import json
 import logging
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -11,8 +11,12 @@ from automations import services, tasks
 from automations.choices import RunStatus, RunTrigger
 from automations.models import Automation, AutomationRun
 from automations.signals import automation_failed
+from catalog.models import Product
 from imports.models import ImportJob
+from imports.services import import_job_run
 from pixee import crypto
+from tests.conftest import wait_for
+from tests.factories import AutomationRunFactory
 
 from .conftest import CSV, FTP_PASSWORD, SFTP_PASSWORD
 from .servers import paramiko_key, private_key_text
@@ -87,13 +91,17 @@ def test_no_overlapping_runs_when_the_schedule_fires_during_a_slow_run(
 
     first = threading.Thread(target=first_run)
     first.start()
-    deadline = time.monotonic() + 10
-    while not AutomationRun.objects.filter(automation=automation).exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(
+        lambda: AutomationRun.objects.filter(automation=automation, status=RunStatus.RUNNING).exists(),
+        timeout=10,
+        interval=0.02,
+        message="the first run to be in flight",
+    )
 
     overlapping = [_run(automation) for _ in range(3)]
     first.join(timeout=30)
 
+    assert not first.is_alive(), "the first run did not finish within 30 s"
     assert overlapping == [None, None, None]
     assert results["first"].status == RunStatus.COMPLETED
     assert AutomationRun.objects.filter(automation=automation).count() == 1
@@ -105,7 +113,7 @@ def test_no_overlapping_runs_when_the_schedule_fires_during_a_slow_run(
 @pytest.mark.django_db
 def test_a_run_left_running_too_long_is_presumed_lost(make_automation, http_source):
     automation = make_automation(http_source)
-    lost = AutomationRun.objects.create(automation=automation, started_at=timezone.now() - timedelta(hours=2))
+    lost = AutomationRunFactory(automation=automation, started_at=timezone.now() - timedelta(hours=2))
 
     run = _run(automation)
 
@@ -194,19 +202,39 @@ def test_a_file_the_imports_refuse_fails_the_run(make_automation, http_server):
     assert run.error == "The fetched file 'empty.csv' cannot be imported: The file is empty."
 
 
+@pytest.mark.django_db
+def test_a_runs_job_has_the_automations_on_invalid_value(make_automation, http_server):
+    http_server.files["/bad-price.csv"] = b"EAN;Titre;Prix HT\n3760000000017;Chaise;gratuit\n"
+    source = {"type": "http", "url": http_server.url("/bad-price.csv")}
+    strict = make_automation(source)
+    lenient = make_automation(source, name="Lenient", on_invalid_value="skip_value")
+
+    strict_job = import_job_run(job_id=_run(strict).job_id)
+    assert (strict_job.on_invalid_value, strict_job.failed_rows, Product.objects.count()) == (
+        "skip_row",
+        1,
+        0,
+    )
+    lenient_job = import_job_run(job_id=_run(lenient).job_id)
+
+    assert (lenient_job.on_invalid_value, lenient_job.products_created) == ("skip_value", 1)
+    product = Product.objects.get(ean="3760000000017")
+    assert (product.name, product.price) == ("Chaise", None)
+
+
 # --- secrets ---------------------------------------------------------------------------------
 
 SECRETS = ("sftp-key-passphrase-never-shown", "Bearer http-token-never-shown")
 
 
-def _raw_secrets(automation):
-    """The secret columns as stored, read past the model field that decrypts them."""
+def _raw_config(automation) -> str:
+    """The source configuration as stored, read past the model field that decrypts it."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT password, private_key, http_authorization FROM automations_automation WHERE id = %s",
+            "SELECT source_config FROM automations_automation WHERE id = %s",
             [automation.pk.hex if connection.vendor == "sqlite" else automation.pk],
         )
-        return cursor.fetchone()
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.django_db
@@ -215,16 +243,16 @@ def test_secrets_are_encrypted_in_the_database(make_automation, sftp_source, htt
     sftp = make_automation({**sftp_source, "password": SECRETS[0], "private_key": key})
     http = make_automation({**http_source, "authorization": SECRETS[1]})
 
-    password, private_key, _ = _raw_secrets(sftp)
-    _, _, authorization = _raw_secrets(http)
+    sftp_raw, http_raw = _raw_config(sftp), _raw_config(http)
 
-    assert SECRETS[0] not in password and "PRIVATE KEY" not in private_key
-    assert key.splitlines()[1] not in private_key
-    assert SECRETS[1] not in authorization and "http-token" not in authorization
-    assert crypto.decrypt(password) == SECRETS[0]
-    assert crypto.decrypt(private_key) == key.strip()
-    assert crypto.decrypt(authorization) == SECRETS[1]
-    assert Automation.objects.get(pk=sftp.pk).password == SECRETS[0]
+    assert SECRETS[0] not in sftp_raw and "PRIVATE KEY" not in sftp_raw
+    assert key.splitlines()[1] not in sftp_raw
+    assert SECRETS[1] not in http_raw and "http-token" not in http_raw
+    assert "127.0.0.1" not in sftp_raw + http_raw  # the whole configuration, not only the secrets
+    sftp_config, http_config = json.loads(crypto.decrypt(sftp_raw)), json.loads(crypto.decrypt(http_raw))
+    assert (sftp_config["password"], sftp_config["private_key"]) == (SECRETS[0], key.strip())
+    assert http_config["authorization"] == SECRETS[1]
+    assert Automation.objects.get(pk=sftp.pk).source().settings.password == SECRETS[0]
 
 
 @pytest.mark.django_db

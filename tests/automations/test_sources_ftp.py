@@ -4,8 +4,8 @@ import pytest
 
 from automations import services
 from automations.choices import RunStatus
-from automations.sources import Download, SourceConfig, clean_config
-from automations.sources import ftp as ftp_module
+from automations.sources import Download, SourceError, source_from_values
+from automations.sources import ftps as ftps_module
 from imports.models import ImportJob
 
 from .conftest import CSV, FTP_PASSWORD, FTP_USER, MAPPING
@@ -92,29 +92,28 @@ def ftps_server(tmp_path):
 
 def _ftps_source(server):
     return {
-        "type": "ftp",
+        "type": "ftps",
         "host": "127.0.0.1",
         "port": server.port,
         "username": FTP_USER,
         "password": FTP_PASSWORD,
         "path": "/exports/products.csv",
-        "tls": True,
     }
 
 
 def test_ftps_fetches_over_explicit_tls(monkeypatch, ftps_server):
     monkeypatch.setattr(
-        ftp_module, "tls_context", lambda: ssl.create_default_context(cafile=ftps_server.certfile)
+        ftps_module, "tls_context", lambda: ssl.create_default_context(cafile=ftps_server.certfile)
     )
 
     with Download() as download:
-        ftp_module.FtpSource(SourceConfig(**clean_config(_ftps_source(ftps_server)))).fetch(download)
+        source_from_values(_ftps_source(ftps_server)).fetch(download)
         assert download.path.read_bytes() == CSV
 
 
 def test_ftps_refuses_an_untrusted_certificate(ftps_server):
-    with Download() as download, pytest.raises(ftp_module.SourceError) as caught:
-        ftp_module.FtpSource(SourceConfig(**clean_config(_ftps_source(ftps_server)))).fetch(download)
+    with Download() as download, pytest.raises(SourceError) as caught:
+        source_from_values(_ftps_source(ftps_server)).fetch(download)
 
     assert str(caught.value).startswith(
         f"The TLS certificate of 127.0.0.1:{ftps_server.port} cannot be trusted ("
@@ -122,7 +121,7 @@ def test_ftps_refuses_an_untrusted_certificate(ftps_server):
 
 
 def test_plain_ftp_server_refuses_tls_with_a_clear_error(make_automation, ftp_source):
-    run = _run(make_automation({**ftp_source, "tls": True}))
+    run = _run(make_automation({**ftp_source, "type": "ftps"}))
 
     assert run.status == RunStatus.FAILED
     assert "does not offer TLS" in run.error
@@ -135,3 +134,31 @@ def test_ftp_error_messages_read_as_one_sentence(make_automation, ftp_source):
         f"The FTP server 127.0.0.1:{ftp_source['port']} refused the login of user 'bob' "
         "(530 Authentication failed)."
     )
+
+
+def test_ftps_is_a_type_of_its_own_in_the_api_and_its_runs_import(api, monkeypatch, ftps_server):
+    monkeypatch.setattr(
+        ftps_module, "tls_context", lambda: ssl.create_default_context(cafile=ftps_server.certfile)
+    )
+    body = {"name": "Over TLS", "schedule": "0 2 * * *", "file_source": _ftps_source(ftps_server)}
+
+    response = api.post("/api/v1/imports/automations", body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["file_source"] == {
+        "type": "ftps",
+        "host": "127.0.0.1",
+        "port": ftps_server.port,
+        "username": FTP_USER,
+        "path": "/exports/products.csv",
+        "password_set": True,
+    }
+    run = services.automation_run(automation_id=response.json()["id"])
+    assert run.status == RunStatus.COMPLETED, run.error
+    with ImportJob.objects.get(pk=run.job_id).file.open("rb") as stored:
+        assert stored.read() == CSV
+    # The tls flag the ftp type used to have is gone: the type says it.
+    legacy = {**_ftps_source(ftps_server), "type": "ftp", "tls": True}
+    refused = api.post("/api/v1/imports/automations", {**body, "file_source": legacy}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["file_source"]["tls"][0].startswith("Unknown field; file_source accepts: type,")

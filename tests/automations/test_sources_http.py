@@ -2,7 +2,7 @@ import pytest
 
 from automations import services
 from automations.choices import RunStatus
-from automations.sources import SourceConfigError, clean_config
+from automations.sources import SourceConfigError, source_from_values
 from automations.sources import http as http_module
 from imports.models import ImportJob
 from pixee import netguard
@@ -213,7 +213,7 @@ def test_http_name_from_content_type_when_the_url_has_no_extension(make_automati
 )
 def test_http_source_validation(source, field, message):
     with pytest.raises(SourceConfigError) as caught:
-        clean_config({"type": "http", **source})
+        source_from_values({"type": "http", **source})
     assert field in caught.value.errors
     if message:
         assert caught.value.errors[field] == [message]

@@ -2,8 +2,8 @@ import pytest
 
 from automations import services
 from automations.choices import RunStatus
-from automations.sources import Download, SourceConfig, SourceConfigError, SourceError, clean_config
-from automations.sources.sftp import SftpSource, parse_host_key
+from automations.sources import Download, SourceConfigError, SourceError, source_from_values
+from automations.sources.sftp import parse_host_key
 from imports.models import ImportJob
 
 from .conftest import CSV, MAPPING, SFTP_PASSWORD, SFTP_USER
@@ -45,7 +45,7 @@ def test_sftp_logs_in_with_a_private_key(sftp_server, sftp_source, kind, fmt):
     source = {**sftp_source, "password": "", "private_key": text}
 
     with Download() as download:
-        name = SftpSource(SourceConfig(**clean_config(source))).fetch(download)
+        name = source_from_values(source).fetch(download)
         assert download.path.read_bytes() == CSV
 
     assert name == "products.csv"
@@ -57,19 +57,19 @@ def test_sftp_encrypted_private_key_uses_the_password_as_passphrase(sftp_server,
     source = {**sftp_source, "password": "open sesame", "private_key": text}
 
     with Download() as download:
-        SftpSource(SourceConfig(**clean_config(source))).fetch(download)
+        source_from_values(source).fetch(download)
         assert download.sha256
 
 
 def test_sftp_refuses_an_unreadable_private_key_at_save_time(sftp_source):
     with pytest.raises(SourceConfigError) as caught:
-        clean_config({**sftp_source, "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n"})
+        source_from_values({**sftp_source, "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n"})
     assert caught.value.errors["private_key"] == [
         "private_key is not a PEM or OpenSSH private key (RSA, Ed25519 or ECDSA)."
     ]
     encrypted = private_key_text("rsa", fmt="pem", passphrase="x")
     with pytest.raises(SourceConfigError) as caught:
-        clean_config({**sftp_source, "password": "", "private_key": encrypted})
+        source_from_values({**sftp_source, "password": "", "private_key": encrypted})
     assert caught.value.errors["private_key"] == [
         "private_key is encrypted: give its passphrase as password."
     ]
@@ -101,7 +101,7 @@ def test_sftp_unpinned_host_key_fails_with_the_fingerprint_to_pin(make_automatio
     assert run.host_key == key_line(sftp_server.host_key)
     # Pinning what the failed run reported makes the next run work.
     services.automation_pin_host_key(automation=automation)
-    assert automation.host_key == key_line(sftp_server.host_key)
+    assert automation.source().settings.host_key == key_line(sftp_server.host_key)
     assert _run(automation).status == RunStatus.COMPLETED
 
 
@@ -179,7 +179,7 @@ def test_host_key_refuses_anything_else(value):
 
 def test_sftp_source_requires_host_username_and_path():
     with pytest.raises(SourceConfigError) as caught:
-        clean_config({"type": "sftp", "url": "http://x"})
+        source_from_values({"type": "sftp", "url": "http://x"})
     assert set(caught.value.errors) == {"host", "username", "path", "url"}
     assert caught.value.errors["url"] == ["url does not apply to sftp sources."]
 

@@ -34,6 +34,7 @@ def test_the_rotation_command_lets_the_old_key_go(settings, user):
     from django.core.management import call_command
 
     from automations.models import Automation
+    from tests.factories import AutomationFactory
     from webhooks.models import WebhookSubscription
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -41,19 +42,20 @@ def test_the_rotation_command_lets_the_old_key_go(settings, user):
     hook = WebhookSubscription.objects.create(
         created_by=user, url="https://x.example/", events=[], secret="w"
     )
-    source = Automation.objects.create(
-        created_by=user, name="n", schedule="0 2 * * *", source_type="ftp", password="p", private_key=""
+    source = AutomationFactory(
+        created_by=user,
+        file_source={"type": "ftp", "host": "ftp.example.com", "path": "/p.csv", "password": "p"},
     )
 
     settings.PIXEE_ENCRYPTION_KEYS = [new, old]
     out = StringIO()
     call_command("rotate_encryption_keys", stdout=out)
     assert "webhooks.WebhookSubscription: 1 secret(s) re-encrypted" in out.getvalue()
-    assert "automations.Automation: 1 secret(s) re-encrypted" in out.getvalue()  # "" is not a secret
+    assert "automations.Automation: 1 secret(s) re-encrypted" in out.getvalue()  # its configuration
 
     settings.PIXEE_ENCRYPTION_KEYS = [new]  # the old key is gone: everything still reads
     assert WebhookSubscription.objects.get(pk=hook.pk).secret == "w"
-    assert Automation.objects.get(pk=source.pk).password == "p"
+    assert Automation.objects.get(pk=source.pk).source().settings.password == "p"
 
 
 @pytest.mark.django_db
