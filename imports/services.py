@@ -6,18 +6,22 @@ import logging
 import os
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from pixee.errors import Conflict, PayloadTooLarge
 from pixee.idempotency import idempotent_create, request_fingerprint
+from pixee.limits import max_upload_bytes
 from webhooks.validators import check_endpoint_url
 
 from . import pipeline, revert, state
@@ -39,6 +43,13 @@ class UploadRejected(ValueError):
 
 MAX_FILE_NAME_CHARS = 255
 MAX_ERRORS_LIMIT = 2**31 - 1  # the column's range (PostgreSQL integer)
+_MAX_ERRORS_RANGE = f"max_errors must be between 0 and {MAX_ERRORS_LIMIT}."
+# The bounds of max_errors, written once: the API's serializer checks (and documents) them, and
+# import_job_create checks them for every other caller (the admin, automations, commands).
+MAX_ERRORS_VALIDATORS = (
+    MinValueValidator(0, _MAX_ERRORS_RANGE),
+    MaxValueValidator(MAX_ERRORS_LIMIT, _MAX_ERRORS_RANGE),
+)
 
 
 def safe_file_name(name: str) -> str:
@@ -56,6 +67,21 @@ def safe_file_name(name: str) -> str:
     return cleaned
 
 
+@dataclass(frozen=True)
+class ImportRequest:
+    """An upload's options once checked: what becomes the job's row."""
+
+    file_name: str
+    file_type: str
+    file_size: int
+    supplier_code: str
+    dry_run: bool
+    mapping: dict[str, str]
+    max_errors: int | None
+    webhook_url: str
+    on_invalid_value: str
+
+
 def import_job_create(
     *,
     user: User | None,
@@ -71,6 +97,29 @@ def import_job_create(
 ) -> ImportJob:
     """Store the file under a generated name and queue its analysis once the transaction commits."""
     file_name = safe_file_name(file_name or file.name or "")
+    # In this order, so that of several problems the user hears of the file's first.
+    file_type = _checked_file(file, file_name)
+    max_errors = _checked_max_errors(max_errors)
+    checked_mapping = _checked_mapping(mapping or {})
+    webhook_url = _checked_webhook_url(webhook_url)
+    request = ImportRequest(
+        file_name=file_name,
+        file_type=file_type,
+        file_size=file.size or 0,
+        supplier_code=supplier_code.strip(),
+        dry_run=dry_run,
+        mapping=checked_mapping,
+        max_errors=max_errors,
+        webhook_url=webhook_url,
+        on_invalid_value=on_invalid_value,
+    )
+    job = _new_job(user=user, request=request)
+    _save_with_file(job, file, enqueue=enqueue)
+    return job
+
+
+def _checked_file(file: File, file_name: str) -> str:
+    """The upload's file type, once its extension, size and first bytes are acceptable."""
     file_type = file_type_from_name(file_name)
     if file_type is None:
         raise UploadRejected(
@@ -79,8 +128,7 @@ def import_job_create(
             + ", ".join(f".{t}" for t in supported_types())
             + ".",
         )
-    limit = settings.PIXEE_MAX_UPLOAD_MB * 1024 * 1024
-    if file.size is not None and file.size > limit:
+    if file.size is not None and file.size > max_upload_bytes():
         raise PayloadTooLarge(
             f"The file is {file.size} bytes; the limit is {settings.PIXEE_MAX_UPLOAD_MB} MB."
         )
@@ -89,46 +137,70 @@ def import_job_create(
     mismatch = _content_mismatch(file, file_type)
     if mismatch:
         raise UploadRejected("file", mismatch)
-    if max_errors is not None and not 0 <= max_errors <= MAX_ERRORS_LIMIT:
-        raise UploadRejected("max_errors", f"max_errors must be between 0 and {MAX_ERRORS_LIMIT}.")
+    return file_type
+
+
+def _checked_max_errors(max_errors: int | None) -> int | None:
+    if max_errors is not None:
+        try:
+            for validator in MAX_ERRORS_VALIDATORS:
+                validator(max_errors)
+        except ValidationError as exc:
+            raise UploadRejected("max_errors", exc.messages[0]) from None
+    return max_errors
+
+
+def _checked_mapping(mapping: object) -> dict[str, str]:
+    """An explicit mapping (file column → product field) as stored, or ``UploadRejected``."""
     try:
-        mapping = validate_explicit_mapping(mapping or {})
+        return validate_explicit_mapping(mapping)
     except ValueError as exc:
         raise UploadRejected("mapping", str(exc)) from None
-    if webhook_url:
-        try:
-            webhook_url = check_endpoint_url(webhook_url)
-        except ValueError as exc:
-            raise UploadRejected("webhook_url", str(exc)) from None
 
-    supplier_code = supplier_code.strip()
+
+def _checked_webhook_url(webhook_url: str) -> str:
+    """The job's own webhook receiver, refused when it points at our network (SSRF)."""
+    if not webhook_url:
+        return ""
+    try:
+        return check_endpoint_url(webhook_url)
+    except ValueError as exc:
+        raise UploadRejected("webhook_url", str(exc)) from None
+
+
+def _new_job(*, user: User | None, request: ImportRequest) -> ImportJob:
+    """The unsaved job for ``request``, with its supplier's stored mapping when it brings none."""
     stored = None
-    if not mapping and supplier_code and user is not None:
-        stored = SupplierMapping.objects.filter(created_by=user, supplier_code=supplier_code).first()
-    job = ImportJob(
+    if not request.mapping and request.supplier_code and user is not None:
+        stored = SupplierMapping.objects.filter(created_by=user, supplier_code=request.supplier_code).first()
+    return ImportJob(
         created_by=user,
         supplier_mapping=stored.mapping if stored else {},
-        file_name=file_name,
-        file_type=file_type,
-        file_size=file.size or 0,
-        supplier_code=supplier_code,
-        dry_run=dry_run,
-        on_invalid_value=on_invalid_value,
-        requested_mapping=mapping,
-        max_errors=max_errors,
-        webhook_url=webhook_url,
-        webhook_secret=secrets.token_urlsafe(32) if webhook_url else "",
+        file_name=request.file_name,
+        file_type=request.file_type,
+        file_size=request.file_size,
+        supplier_code=request.supplier_code,
+        dry_run=request.dry_run,
+        on_invalid_value=request.on_invalid_value,
+        requested_mapping=request.mapping,
+        max_errors=request.max_errors,
+        webhook_url=request.webhook_url,
+        # Signs this job's deliveries; shown once, in the creation's answer.
+        webhook_secret=secrets.token_urlsafe(32) if request.webhook_url else "",
     )
-    job.file.save(file_name, file, save=False)
+
+
+def _save_with_file(job: ImportJob, file: File, *, enqueue: bool) -> None:
+    """Store the file, then save the job (and queue its run) in one transaction; no row, no file."""
+    job.file.save(job.file_name, file, save=False)
     try:
         with transaction.atomic():
             job.save()
             if enqueue:
                 _enqueue_run(job)
     except BaseException:
-        job.file.delete(save=False)  # no job row, no stored file
+        job.file.delete(save=False)
         raise
-    return job
 
 
 def import_job_create_once(*, user: User, idempotency_key: str | None, **options: Any) -> ImportJob:
@@ -156,10 +228,7 @@ def _content_mismatch(file: File, file_type: str) -> str | None:
 
 def supplier_mapping_save(*, user: User, supplier_code: str, mapping: object) -> SupplierMapping:
     """Store (or replace) the user's mapping for ``supplier_code``."""
-    try:
-        checked = validate_explicit_mapping(mapping)
-    except ValueError as exc:
-        raise UploadRejected("mapping", str(exc)) from None
+    checked = _checked_mapping(mapping)
     stored, _ = SupplierMapping.objects.update_or_create(
         created_by=user, supplier_code=supplier_code, defaults={"mapping": checked}
     )
@@ -176,10 +245,7 @@ def import_job_reanalyze(
 ) -> ImportJob:
     """Re-run the analysis of a ``ready`` job, or of a ``failed`` one that wrote nothing, on its
     stored file with a new mapping; its rows' logs and staged rows start over."""
-    try:
-        checked = validate_explicit_mapping(mapping)
-    except ValueError as exc:
-        raise UploadRejected("mapping", str(exc)) from None
+    checked = _checked_mapping(mapping)
     if (job.successful_rows and job.status == ImportStatus.FAILED) or not job.file:
         raise Conflict("Cannot reanalyze a job that already wrote products or whose file was discarded.")
     with transaction.atomic():
