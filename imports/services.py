@@ -6,7 +6,7 @@ import logging
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -69,14 +69,14 @@ def safe_file_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class ImportRequest:
-    """An upload's options once checked: what becomes the job's row."""
+    """An upload's options once checked, named as the job's fields they become."""
 
     file_name: str
     file_type: str
     file_size: int
     supplier_code: str
     dry_run: bool
-    mapping: dict[str, str]
+    requested_mapping: dict[str, str]
     max_errors: int | None
     webhook_url: str
     on_invalid_value: str
@@ -108,7 +108,7 @@ def import_job_create(
         file_size=file.size or 0,
         supplier_code=supplier_code.strip(),
         dry_run=dry_run,
-        mapping=checked_mapping,
+        requested_mapping=checked_mapping,
         max_errors=max_errors,
         webhook_url=webhook_url,
         on_invalid_value=on_invalid_value,
@@ -171,22 +171,14 @@ def _checked_webhook_url(webhook_url: str) -> str:
 def _new_job(*, user: User | None, request: ImportRequest) -> ImportJob:
     """The unsaved job for ``request``, with its supplier's stored mapping when it brings none."""
     stored = None
-    if not request.mapping and request.supplier_code and user is not None:
+    if not request.requested_mapping and request.supplier_code and user is not None:
         stored = SupplierMapping.objects.filter(created_by=user, supplier_code=request.supplier_code).first()
     return ImportJob(
         created_by=user,
         supplier_mapping=stored.mapping if stored else {},
-        file_name=request.file_name,
-        file_type=request.file_type,
-        file_size=request.file_size,
-        supplier_code=request.supplier_code,
-        dry_run=request.dry_run,
-        on_invalid_value=request.on_invalid_value,
-        requested_mapping=request.mapping,
-        max_errors=request.max_errors,
-        webhook_url=request.webhook_url,
         # Signs this job's deliveries; shown once, in the creation's answer.
         webhook_secret=secrets.token_urlsafe(32) if request.webhook_url else "",
+        **asdict(request),
     )
 
 

@@ -14,9 +14,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from pixee.apikeys import api_key_create
-
-from .factories import UserFactory
+from .factories import ApiKeyFactory, UserFactory
 
 # Fixtures shared across folders: the loopback SFTP, FTP and HTTP servers.
 pytest_plugins = ["tests.automations.fixtures"]
@@ -76,9 +74,8 @@ def staff_user(db):
 
 
 def _client_for(user) -> APIClient:
-    _, raw_key = api_key_create(user=user, name="test")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {ApiKeyFactory(user=user, name='test').raw_key}")
     client.user = user
     return client
 

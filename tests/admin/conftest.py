@@ -10,8 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connections
+
+from ..factories import UserFactory
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -57,7 +58,7 @@ def page(transactional_db, live_server, monkeypatch):
 @pytest.fixture
 def operator(transactional_db):
     """A staff superuser, committed so the live server's thread sees it."""
-    return get_user_model().objects.create_superuser("operator", "operator@example.com", PASSWORD)
+    return UserFactory(username="operator", email="operator@example.com", superuser=True, password=PASSWORD)
 
 
 @pytest.fixture
