@@ -207,6 +207,18 @@ def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: 
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
+def holds_for(predicate, *, seconds: float, interval: float = 0.1, message: str = "condition"):
+    """Check that ``predicate`` stays truthy for ``seconds``; fail at once, naming ``message``, if not.
+
+    For what must not happen (a paused job writing): an observation window, not a synchronisation.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not predicate():
+            raise AssertionError(f"{message} stopped holding before {seconds}s had passed")
+        time.sleep(interval)
+
+
 @pytest.fixture
 def sample_file(tmp_path):
     """Copy a file from tests/files into a temp dir and return its path."""
