@@ -1,5 +1,8 @@
 """Thin views: an input serializer validates, a service or selector acts, an output serializer answers."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
@@ -32,6 +35,15 @@ from pixee.limits import max_upload_bytes
 from .. import changes, reports, selectors, services
 from ..models import ImportJob, SupplierMapping
 from . import serializers as s
+
+
+@contextmanager
+def _field_errors() -> Iterator[None]:
+    """A service's ``UploadRejected`` as DRF's 400, under the field it names."""
+    try:
+        yield
+    except services.UploadRejected as exc:
+        raise ValidationError({exc.field: [str(exc)]}) from None
 
 
 def _job(request, job_id) -> ImportJob:
@@ -87,16 +99,11 @@ class ImportJobListCreateView(APIView):
         # Refuse before reading the body when the client announces a larger upload.
         if int(request.META.get("CONTENT_LENGTH") or 0) > max_upload_bytes() + 64 * 1024:
             raise PayloadTooLarge(f"The upload exceeds the {settings.PIXEE_MAX_UPLOAD_MB} MB limit.")
-        data = s.ImportJobCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
+        data = validated(s.ImportJobCreateInputSerializer, request.data)
+        with _field_errors():
             job = services.import_job_create_once(
-                user=request.user,
-                idempotency_key=request.headers.get("Idempotency-Key"),
-                **data.validated_data,
+                user=request.user, idempotency_key=request.headers.get("Idempotency-Key"), **data
             )
-        except services.UploadRejected as exc:
-            raise ValidationError({exc.field: [str(exc)]}) from None
         return Response(s.ImportJobCreatedSerializer(job).data, status=status.HTTP_201_CREATED)
 
 
@@ -265,14 +272,9 @@ class SupplierMappingView(APIView):
         responses=s.SupplierMappingSerializer,
     )
     def put(self, request, supplier_code):
-        data = s.SupplierMappingInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            stored = services.supplier_mapping_save(
-                user=request.user, supplier_code=supplier_code, **data.validated_data
-            )
-        except services.UploadRejected as exc:
-            raise ValidationError({exc.field: [str(exc)]}) from None
+        data = validated(s.SupplierMappingInputSerializer, request.data)
+        with _field_errors():
+            stored = services.supplier_mapping_save(user=request.user, supplier_code=supplier_code, **data)
         return Response(s.SupplierMappingSerializer(stored).data)
 
     @extend_schema(
@@ -299,10 +301,7 @@ class ImportJobReanalyzeView(APIView):
     )
     def post(self, request, job_id):
         job = _job(request, job_id)
-        data = s.ReanalyzeInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            job = services.import_job_reanalyze(job=job, **data.validated_data)
-        except services.UploadRejected as exc:
-            raise ValidationError({exc.field: [str(exc)]}) from None
+        data = validated(s.ReanalyzeInputSerializer, request.data)
+        with _field_errors():
+            job = services.import_job_reanalyze(job=job, **data)
         return Response(s.JobStatusSerializer(job).data, status=status.HTTP_202_ACCEPTED)
