@@ -114,8 +114,8 @@ class ImportJobUploadForm(forms.Form):
         label="On an invalid value",
         help_text="Skip the row, or keep it without the value (never the EAN, nor a new product's name).",
     )
+    # Its bounds are import_job_create's (services.MAX_ERRORS_VALIDATORS): it reports them on the field.
     max_errors = forms.IntegerField(
-        min_value=0,
         required=False,
         help_text="Fail the job before writing anything when more rows than this are invalid.",
     )
@@ -371,7 +371,7 @@ class ImportJobAdmin(ServiceAddModelAdmin):
             "log_levels": LogLevel.choices,
             "log_level": level,
             "logs": logs.get_page(request.GET.get("log_page")),
-            "errors_csv_url": f"/api/v1/imports/jobs/{job.pk}/errors.csv",
+            "errors_csv_url": reverse("import-job-errors", kwargs={"job_id": job.pk}),
             # Only when there are rejected rows to download: otherwise a 409 or a header-only file.
             "has_error_report": bool(job.file)
             and job.failed_rows > 0

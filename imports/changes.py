@@ -10,7 +10,6 @@ its ``ProductChange`` records (before and after, as they were), the creations fr
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,6 +18,7 @@ import polars as pl
 
 from catalog.models import Product, ProductChange
 from catalog.upsert import RECORDED_FIELDS, WRITTEN_FIELDS, changed_fields, python_rows
+from pixee.api import page_meta
 from pixee.errors import Conflict
 
 from .choices import ImportStatus, LogLevel
@@ -53,17 +53,7 @@ def import_job_changes(*, job: ImportJob, action: str | None, skip: int, limit: 
             items.append(item)
             if len(items) == limit:
                 break
-    return {
-        "items": items,
-        "meta": {
-            "total": total,
-            "page": skip // limit + 1,
-            "per_page": limit,
-            "total_pages": math.ceil(total / limit),
-            "has_next": skip + limit < total,
-            "has_previous": skip > 0,
-        },
-    }
+    return {"items": items, "meta": page_meta(total=total, skip=skip, limit=limit)}
 
 
 def _total(job: ImportJob, action: str | None) -> int:

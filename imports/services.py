@@ -6,12 +6,15 @@ import logging
 import os
 import secrets
 import time
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +22,7 @@ from django.utils import timezone
 from pixee.celery import enqueue_task
 from pixee.errors import Conflict, PayloadTooLarge
 from pixee.idempotency import idempotent_create, request_fingerprint
+from pixee.limits import max_upload_bytes
 from pixee.netguard import check_endpoint_url
 
 from . import pipeline, revert, state
@@ -40,6 +44,13 @@ class UploadRejected(ValueError):
 
 MAX_FILE_NAME_CHARS = 255
 MAX_ERRORS_LIMIT = 2**31 - 1  # the column's range (PostgreSQL integer)
+_MAX_ERRORS_RANGE = f"max_errors must be between 0 and {MAX_ERRORS_LIMIT}."
+# The bounds of max_errors, written once: the API's serializer checks (and documents) them, and
+# import_job_create checks them for every other caller (the admin, automations, commands).
+MAX_ERRORS_VALIDATORS = (
+    MinValueValidator(0, _MAX_ERRORS_RANGE),
+    MaxValueValidator(MAX_ERRORS_LIMIT, _MAX_ERRORS_RANGE),
+)
 
 
 def safe_file_name(name: str) -> str:
@@ -55,6 +66,21 @@ def safe_file_name(name: str) -> str:
         ext = ext if len(ext) <= 16 else ""
         cleaned = stem[: MAX_FILE_NAME_CHARS - len(ext)] + ext
     return cleaned
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """An upload's options once checked, named as the job's fields they become."""
+
+    file_name: str
+    file_type: str
+    file_size: int
+    supplier_code: str
+    dry_run: bool
+    requested_mapping: dict[str, str]
+    max_errors: int | None
+    webhook_url: str
+    on_invalid_value: str | None  # None: the supplier's stored choice, else skip_row
 
 
 def import_job_create(
@@ -75,6 +101,29 @@ def import_job_create(
     Without a ``mapping`` or an ``on_invalid_value``, the supplier's stored ones apply (if any).
     """
     file_name = safe_file_name(file_name or file.name or "")
+    # In this order, so that of several problems the user hears of the file's first.
+    file_type = _checked_file(file, file_name)
+    max_errors = _checked_max_errors(max_errors)
+    checked_mapping = _checked_mapping(mapping or {})
+    webhook_url = _checked_webhook_url(webhook_url)
+    request = ImportRequest(
+        file_name=file_name,
+        file_type=file_type,
+        file_size=file.size or 0,
+        supplier_code=supplier_code.strip(),
+        dry_run=dry_run,
+        requested_mapping=checked_mapping,
+        max_errors=max_errors,
+        webhook_url=webhook_url,
+        on_invalid_value=on_invalid_value,
+    )
+    job = _new_job(user=user, request=request)
+    _save_with_file(job, file, enqueue=enqueue)
+    return job
+
+
+def _checked_file(file: File, file_name: str) -> str:
+    """The upload's file type, once its extension, size and first bytes are acceptable."""
     file_type = file_type_from_name(file_name)
     if file_type is None:
         raise UploadRejected(
@@ -83,8 +132,7 @@ def import_job_create(
             + ", ".join(f".{t}" for t in supported_types())
             + ".",
         )
-    limit = settings.PIXEE_MAX_UPLOAD_MB * 1024 * 1024
-    if file.size is not None and file.size > limit:
+    if file.size is not None and file.size > max_upload_bytes():
         raise PayloadTooLarge(
             f"The file is {file.size} bytes; the limit is {settings.PIXEE_MAX_UPLOAD_MB} MB."
         )
@@ -93,48 +141,67 @@ def import_job_create(
     mismatch = _content_mismatch(file, file_type)
     if mismatch:
         raise UploadRejected("file", mismatch)
-    if max_errors is not None and not 0 <= max_errors <= MAX_ERRORS_LIMIT:
-        raise UploadRejected("max_errors", f"max_errors must be between 0 and {MAX_ERRORS_LIMIT}.")
+    return file_type
+
+
+def _checked_max_errors(max_errors: int | None) -> int | None:
+    if max_errors is not None:
+        try:
+            for validator in MAX_ERRORS_VALIDATORS:
+                validator(max_errors)
+        except ValidationError as exc:
+            raise UploadRejected("max_errors", exc.messages[0]) from None
+    return max_errors
+
+
+def _checked_mapping(mapping: object) -> dict[str, str]:
+    """An explicit mapping (file column → product field) as stored, or ``UploadRejected``."""
     try:
-        mapping = validate_explicit_mapping(mapping or {})
+        return validate_explicit_mapping(mapping)
     except ValueError as exc:
         raise UploadRejected("mapping", str(exc)) from None
-    if webhook_url:
-        try:
-            webhook_url = check_endpoint_url(webhook_url)
-        except ValueError as exc:
-            raise UploadRejected("webhook_url", str(exc)) from None
 
-    supplier_code = supplier_code.strip()
+
+def _checked_webhook_url(webhook_url: str) -> str:
+    """The job's own webhook receiver, refused when it points at our network (SSRF)."""
+    if not webhook_url:
+        return ""
+    try:
+        return check_endpoint_url(webhook_url)
+    except ValueError as exc:
+        raise UploadRejected("webhook_url", str(exc)) from None
+
+
+def _new_job(*, user: User | None, request: ImportRequest) -> ImportJob:
+    """The unsaved job for ``request``, with its supplier's stored mapping when it brings none."""
     stored = None
-    if supplier_code and user is not None:
-        stored = SupplierMapping.objects.filter(created_by=user, supplier_code=supplier_code).first()
-    if on_invalid_value is None:
-        on_invalid_value = stored.on_invalid_value if stored else OnInvalidValue.SKIP_ROW
-    job = ImportJob(
+    if request.supplier_code and user is not None:
+        stored = SupplierMapping.objects.filter(created_by=user, supplier_code=request.supplier_code).first()
+    if request.on_invalid_value is None:
+        # Neither given nor stored for the supplier: the default.
+        chosen = stored.on_invalid_value if stored else OnInvalidValue.SKIP_ROW
+        request = replace(request, on_invalid_value=chosen)
+    return ImportJob(
         created_by=user,
-        supplier_mapping=stored.mapping if stored and not mapping else {},
-        file_name=file_name,
-        file_type=file_type,
-        file_size=file.size or 0,
-        supplier_code=supplier_code,
-        dry_run=dry_run,
-        on_invalid_value=on_invalid_value,
-        requested_mapping=mapping,
-        max_errors=max_errors,
-        webhook_url=webhook_url,
-        webhook_secret=secrets.token_urlsafe(32) if webhook_url else "",
+        # An explicit mapping wins over the supplier's whole stored one.
+        supplier_mapping=stored.mapping if stored and not request.requested_mapping else {},
+        # Signs this job's deliveries; shown once, in the creation's answer.
+        webhook_secret=secrets.token_urlsafe(32) if request.webhook_url else "",
+        **asdict(request),
     )
-    job.file.save(file_name, file, save=False)
+
+
+def _save_with_file(job: ImportJob, file: File, *, enqueue: bool) -> None:
+    """Store the file, then save the job (and queue its run) in one transaction; no row, no file."""
+    job.file.save(job.file_name, file, save=False)
     try:
         with transaction.atomic():
             job.save()
             if enqueue:
                 _enqueue_run(job)
     except BaseException:
-        job.file.delete(save=False)  # no job row, no stored file
+        job.file.delete(save=False)
         raise
-    return job
 
 
 def import_job_create_once(*, user: User, idempotency_key: str | None, **options: Any) -> ImportJob:
@@ -168,10 +235,7 @@ def supplier_mapping_save(
     on_invalid_value: str = OnInvalidValue.SKIP_ROW,
 ) -> SupplierMapping:
     """Store (or replace) the user's mapping and ``on_invalid_value`` for ``supplier_code``."""
-    try:
-        checked = validate_explicit_mapping(mapping)
-    except ValueError as exc:
-        raise UploadRejected("mapping", str(exc)) from None
+    checked = _checked_mapping(mapping)
     stored, _ = SupplierMapping.objects.update_or_create(
         created_by=user,
         supplier_code=supplier_code,
@@ -206,10 +270,7 @@ def import_job_reanalyze(
 ) -> ImportJob:
     """Re-run the analysis of a ``ready`` job, or of a ``failed`` one that wrote nothing, on its
     stored file with a new mapping; its rows' logs and staged rows start over."""
-    try:
-        checked = validate_explicit_mapping(mapping)
-    except ValueError as exc:
-        raise UploadRejected("mapping", str(exc)) from None
+    checked = _checked_mapping(mapping)
     refusal = import_job_reanalyze_refusal(job=job)
     if refusal:
         raise Conflict(refusal)

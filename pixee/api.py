@@ -7,12 +7,23 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.db.models import Model, QuerySet
+from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import Conflict, PayloadTooLarge, Unprocessable
+
+# An id in a URL: a UUID, with or without its hyphens, in either case.
+UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> dict:
+    """``data`` (a request's query parameters or body) checked by ``serializer_class``; 400 otherwise."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class PageParamsSerializer(serializers.Serializer):
@@ -25,26 +36,19 @@ class PageParamsSerializer(serializers.Serializer):
 
 
 class PageMetaSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
-    page = serializers.IntegerField()
-    per_page = serializers.IntegerField()
-    total_pages = serializers.IntegerField()
+    """The meta block of every page, field for field as the spec shows it for logs."""
+
+    total = serializers.IntegerField(min_value=0, help_text="Items in all pages.")
+    page = serializers.IntegerField(min_value=1, help_text="This page's number, from 1.")
+    per_page = serializers.IntegerField(min_value=1, help_text="The limit asked for.")
+    total_pages = serializers.IntegerField(min_value=0)
     has_next = serializers.BooleanField()
     has_previous = serializers.BooleanField()
 
 
-def page_serializer(name: str, item_serializer: serializers.Serializer) -> serializers.Serializer:
-    """The schema of one page of ``item_serializer`` (``many=True``), as ``page_response`` answers."""
-    from drf_spectacular.utils import inline_serializer
-
-    return inline_serializer(name, {"items": item_serializer, "meta": PageMetaSerializer()})
-
-
-def page_response(queryset: QuerySet, *, skip: int, limit: int, serialize: Callable[[list], Any]) -> Response:
-    """``{"items": [...], "meta": {...}}`` for one page of ``queryset``, as the spec's logs show."""
-    total = queryset.count()
-    items = list(queryset[skip : skip + limit])
-    meta = {
+def page_meta(*, total: int, skip: int, limit: int) -> dict[str, Any]:
+    """The ``meta`` block (``PageMetaSerializer``) of the page at ``skip`` of ``total`` items."""
+    return {
         "total": total,
         "page": skip // limit + 1,
         "per_page": limit,
@@ -52,7 +56,18 @@ def page_response(queryset: QuerySet, *, skip: int, limit: int, serialize: Calla
         "has_next": skip + limit < total,
         "has_previous": skip > 0,
     }
-    return Response({"items": serialize(items), "meta": meta})
+
+
+def page_serializer(name: str, item_serializer: serializers.Serializer) -> serializers.Serializer:
+    """The schema of one page of ``item_serializer`` (``many=True``), as ``page_response`` answers."""
+    return inline_serializer(name, {"items": item_serializer, "meta": PageMetaSerializer()})
+
+
+def page_response(queryset: QuerySet, *, skip: int, limit: int, serialize: Callable[[list], Any]) -> Response:
+    """``{"items": [...], "meta": {...}}`` for one page of ``queryset``, as the spec's logs show."""
+    total = queryset.count()
+    items = list(queryset[skip : skip + limit])
+    return Response({"items": serialize(items), "meta": page_meta(total=total, skip=skip, limit=limit)})
 
 
 def owned_by(queryset: QuerySet, request: Request, owner_field: str = "created_by") -> QuerySet:

@@ -20,7 +20,6 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-DEFAULT_TIMEOUT = (5, 30)  # connect, read (seconds)
 MAX_REDIRECTS = 5
 MAX_URL_LENGTH = 2000
 

@@ -46,7 +46,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -133,12 +132,41 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
-# Any django-storages backend can replace the filesystem one (e.g. S3 via STORAGES env in a
-# settings override); the import pipeline only talks to ``default_storage``.
+
+def _file_storage_from_env() -> dict:
+    """Where uploads are stored: the filesystem under MEDIA_ROOT, an S3 bucket, or any backend.
+
+    Web processes store the files and workers read them, so several hosts need a store they share:
+    ``s3`` (AWS or any S3-compatible store, through django-storages), or one volume at MEDIA_ROOT.
+    The S3 credentials are boto3's own (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` or the
+    host's role), never read here.
+    """
+    backend = env.str("PIXEE_STORAGE_BACKEND", default="filesystem")
+    if backend == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if backend != "s3":
+        return {"BACKEND": backend}  # any storage class, by its dotted path
+    bucket = env.str("PIXEE_S3_BUCKET", default="").strip()
+    if not bucket:
+        raise SystemExit("PIXEE_S3_BUCKET must be set when PIXEE_STORAGE_BACKEND is s3: it names the bucket.")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "location": env.str("PIXEE_S3_PREFIX", default=""),
+            "region_name": env.str("PIXEE_S3_REGION", default="") or None,
+            "endpoint_url": env.str("PIXEE_S3_ENDPOINT_URL", default="") or None,
+            # Names are generated and unique; never ask the bucket whether one is taken.
+            "file_overwrite": True,
+            # A file being read spills to FILE_UPLOAD_TEMP_DIR past 5 MB instead of filling memory.
+            "max_memory_size": 5 * 1024 * 1024,
+        },
+    }
+
+
 STORAGES = {
-    "default": {
-        "BACKEND": env.str("PIXEE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
-    },
+    # The import pipeline only talks to ``default_storage``.
+    "default": _file_storage_from_env(),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

@@ -14,9 +14,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from pixee.apikeys import api_key_create
-
-from .factories import UserFactory
+from .factories import ApiKeyFactory, UserFactory
 
 # Fixtures shared across folders: the loopback SFTP, FTP and HTTP servers.
 pytest_plugins = ["tests.automations.fixtures"]
@@ -76,9 +74,8 @@ def staff_user(db):
 
 
 def _client_for(user) -> APIClient:
-    _, raw_key = api_key_create(user=user, name="test")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {ApiKeyFactory(user=user, name='test').raw_key}")
     client.user = user
     return client
 
@@ -262,6 +259,18 @@ def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: 
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def holds_for(predicate, *, seconds: float, interval: float = 0.1, message: str = "condition"):
+    """Check that ``predicate`` stays truthy for ``seconds``; fail at once, naming ``message``, if not.
+
+    For what must not happen (a paused job writing): an observation window, not a synchronisation.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not predicate():
+            raise AssertionError(f"{message} stopped holding before {seconds}s had passed")
+        time.sleep(interval)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pixee.api import PageParamsSerializer, page_response, page_serializer
+from pixee.api import PageParamsSerializer, page_response, page_serializer, validated
 
 from ..models import Product
 from .serializers import ProductListParamsSerializer, ProductSerializer
@@ -17,13 +17,11 @@ class ProductListView(APIView):
         responses=page_serializer("ProductPage", ProductSerializer(many=True)),
     )
     def get(self, request):
-        filters = ProductListParamsSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        page = PageParamsSerializer(data=request.query_params)
-        page.is_valid(raise_exception=True)
-        products = Product.objects.filter(**filters.validated_data).order_by("ean")
+        filters = validated(ProductListParamsSerializer, request.query_params)
+        page = validated(PageParamsSerializer, request.query_params)
+        products = Product.objects.filter(**filters).order_by("ean")
         return page_response(
-            products, **page.validated_data, serialize=lambda items: ProductSerializer(items, many=True).data
+            products, **page, serialize=lambda items: ProductSerializer(items, many=True).data
         )
 
 

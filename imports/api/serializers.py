@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from ..choices import ImportStatus, LogLevel, OnInvalidValue
 from ..models import ImportJob, ImportLog, SupplierMapping
-from ..services import MAX_ERRORS_LIMIT
+from ..services import MAX_ERRORS_VALIDATORS
 
 
 @extend_schema_field(
@@ -40,7 +40,7 @@ class ImportJobCreateInputSerializer(serializers.Serializer):
     mapping = MappingField(required=False, default=dict, help_text="File column → product field.")
     webhook_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
     max_errors = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=0, max_value=MAX_ERRORS_LIMIT
+        required=False, allow_null=True, default=None, validators=list(MAX_ERRORS_VALIDATORS)
     )
     # No default here: an upload that gives none takes its supplier's stored choice.
     on_invalid_value = serializers.ChoiceField(

@@ -1,13 +1,13 @@
 from django.urls import re_path
 
-from . import views
+from pixee.api import UUID_PATTERN
 
-UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+from . import views
 
 
 def job_path(suffix: str, view, name: str):
     # The spec's paths have no trailing slash; one is tolerated.
-    return re_path(rf"^imports/jobs/(?P<job_id>{UUID}){suffix}/?$", view.as_view(), name=name)
+    return re_path(rf"^imports/jobs/(?P<job_id>{UUID_PATTERN}){suffix}/?$", view.as_view(), name=name)
 
 
 urlpatterns = [

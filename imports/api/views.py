@@ -1,5 +1,8 @@
 """Thin views: an input serializer validates, a service or selector acts, an output serializer answers."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
@@ -10,31 +13,41 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response, page_serializer
+from pixee.api import (
+    PageParamsSerializer,
+    get_owned_or_404,
+    owned_by,
+    page_response,
+    page_serializer,
+    validated,
+)
 from pixee.errors import PayloadTooLarge
+from pixee.limits import max_upload_bytes
 
 from .. import changes, reports, selectors, services
 from ..models import ImportJob, SupplierMapping
 from . import serializers as s
 
 
+@contextmanager
+def _field_errors() -> Iterator[None]:
+    """A service's ``UploadRejected`` as DRF's 400, under the field it names."""
+    try:
+        yield
+    except services.UploadRejected as exc:
+        raise ValidationError({exc.field: [str(exc)]}) from None
+
+
 def _job(request, job_id) -> ImportJob:
     return get_owned_or_404(ImportJob.objects.all(), request, pk=job_id)  # type: ignore[return-value]
-
-
-def _params(serializer_class, request):
-    serializer = serializer_class(data=request.query_params)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class ImportJobListCreateView(APIView):
@@ -51,8 +64,8 @@ class ImportJobListCreateView(APIView):
         responses=page_serializer("ImportJobPage", s.ImportJobSerializer(many=True)),
     )
     def get(self, request):
-        filters = _params(s.ImportJobListParamsSerializer, request)
-        page = _params(PageParamsSerializer, request)
+        filters = validated(s.ImportJobListParamsSerializer, request.query_params)
+        page = validated(PageParamsSerializer, request.query_params)
         jobs = selectors.import_job_list(jobs=owned_by(ImportJob.objects.all(), request), **filters)
         return page_response(
             jobs, **page, serialize=lambda items: s.ImportJobSerializer(items, many=True).data
@@ -83,20 +96,14 @@ class ImportJobListCreateView(APIView):
         },
     )
     def post(self, request):
-        limit = settings.PIXEE_MAX_UPLOAD_MB * 1024 * 1024
         # Refuse before reading the body when the client announces a larger upload.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > max_upload_bytes() + 64 * 1024:
             raise PayloadTooLarge(f"The upload exceeds the {settings.PIXEE_MAX_UPLOAD_MB} MB limit.")
-        data = s.ImportJobCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
+        data = validated(s.ImportJobCreateInputSerializer, request.data)
+        with _field_errors():
             job = services.import_job_create_once(
-                user=request.user,
-                idempotency_key=request.headers.get("Idempotency-Key"),
-                **data.validated_data,
+                user=request.user, idempotency_key=request.headers.get("Idempotency-Key"), **data
             )
-        except services.UploadRejected as exc:
-            raise ValidationError({exc.field: [str(exc)]}) from None
         return Response(s.ImportJobCreatedSerializer(job).data, status=status.HTTP_201_CREATED)
 
 
@@ -146,8 +153,8 @@ class ImportJobLogsView(APIView):
     )
     def get(self, request, job_id):
         job = _job(request, job_id)
-        level = _params(s.LogParamsSerializer, request).get("level")
-        page = _params(PageParamsSerializer, request)
+        level = validated(s.LogParamsSerializer, request.query_params).get("level")
+        page = validated(PageParamsSerializer, request.query_params)
         logs = selectors.import_log_list(job=job, level=level)
         return page_response(
             logs, **page, serialize=lambda items: s.ImportLogSerializer(items, many=True).data
@@ -162,9 +169,7 @@ class ImportJobChangesView(APIView):
         "afterwards: what the job did. File order; `fields` holds before → after for updates.",
         parameters=[s.ChangeParamsSerializer, PageParamsSerializer],
         responses={
-            200: inline_serializer(
-                "ImportChangePage", {"items": s.ChangeSerializer(many=True), "meta": serializers.DictField()}
-            ),
+            200: page_serializer("ImportChangePage", s.ChangeSerializer(many=True)),
             409: OpenApiResponse(
                 description="The job's changes are not known yet, or its file was discarded"
             ),
@@ -172,8 +177,8 @@ class ImportJobChangesView(APIView):
     )
     def get(self, request, job_id):
         job = _job(request, job_id)
-        action = _params(s.ChangeParamsSerializer, request).get("action")
-        page = _params(PageParamsSerializer, request)
+        action = validated(s.ChangeParamsSerializer, request.query_params).get("action")
+        page = validated(PageParamsSerializer, request.query_params)
         return Response(changes.import_job_changes(job=job, action=action, **page))
 
 
@@ -211,7 +216,7 @@ class ImportJobPreviewView(APIView):
     )
     def get(self, request, job_id):
         job = _job(request, job_id)
-        limit = _params(s.PreviewParamsSerializer, request)["limit"]
+        limit = validated(s.PreviewParamsSerializer, request.query_params)["limit"]
         return Response(selectors.import_job_preview(job=job, limit=limit))
 
 
@@ -267,14 +272,9 @@ class SupplierMappingView(APIView):
         responses=s.SupplierMappingSerializer,
     )
     def put(self, request, supplier_code):
-        data = s.SupplierMappingInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            stored = services.supplier_mapping_save(
-                user=request.user, supplier_code=supplier_code, **data.validated_data
-            )
-        except services.UploadRejected as exc:
-            raise ValidationError({exc.field: [str(exc)]}) from None
+        data = validated(s.SupplierMappingInputSerializer, request.data)
+        with _field_errors():
+            stored = services.supplier_mapping_save(user=request.user, supplier_code=supplier_code, **data)
         return Response(s.SupplierMappingSerializer(stored).data)
 
     @extend_schema(
@@ -301,10 +301,7 @@ class ImportJobReanalyzeView(APIView):
     )
     def post(self, request, job_id):
         job = _job(request, job_id)
-        data = s.ReanalyzeInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            job = services.import_job_reanalyze(job=job, **data.validated_data)
-        except services.UploadRejected as exc:
-            raise ValidationError({exc.field: [str(exc)]}) from None
+        data = validated(s.ReanalyzeInputSerializer, request.data)
+        with _field_errors():
+            job = services.import_job_reanalyze(job=job, **data)
         return Response(s.JobStatusSerializer(job).data, status=status.HTTP_202_ACCEPTED)

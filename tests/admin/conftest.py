@@ -10,8 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connections
+
+from ..factories import UserFactory
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -31,11 +32,10 @@ PASSWORD = "operator-password-1"
 @pytest.fixture
 def page(transactional_db, live_server, monkeypatch):
     """A fresh Chromium page whose relative URLs go to the live server."""
+    # A failure, never a skip: a browser test that skips quietly passes without testing anything.
+    # They are slow tests, so `make test-fast` does not run them; `make test` installs Chromium first.
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: `make test` installs it (scripts/ensure-chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs it (scripts/ensure-chromium)")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an asyncio loop on this thread, so Django would refuse the test
@@ -57,7 +57,7 @@ def page(transactional_db, live_server, monkeypatch):
 @pytest.fixture
 def operator(transactional_db):
     """A staff superuser, committed so the live server's thread sees it."""
-    return get_user_model().objects.create_superuser("operator", "operator@example.com", PASSWORD)
+    return UserFactory(username="operator", email="operator@example.com", superuser=True, password=PASSWORD)
 
 
 @pytest.fixture

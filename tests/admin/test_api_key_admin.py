@@ -5,10 +5,10 @@ import hashlib
 import pytest
 from django.urls import reverse
 
-from pixee.apikeys import api_key_authenticate, api_key_create
+from pixee.apikeys import api_key_authenticate
 from pixee.models import ApiKey
 
-from ..factories import UserFactory
+from ..factories import ApiKeyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 ADD_URL = reverse("admin:pixee_apikey_add")
@@ -47,20 +47,19 @@ def test_the_add_form_can_be_prefilled_with_a_user(admin_client):
 
 
 def test_revoke_action_revokes_through_the_service(admin_client):
-    keep, _ = api_key_create(user=UserFactory(), name="keep")
-    revoke, raw_key = api_key_create(user=UserFactory(), name="revoke")
+    keep, revoke = ApiKeyFactory(name="keep"), ApiKeyFactory(name="revoke")
     response = admin_client.post(
         LIST_URL, {"action": "revoke_selected", "_selected_action": [revoke.pk]}, follow=True
     )
     revoke.refresh_from_db()
     keep.refresh_from_db()
     assert revoke.revoked_at is not None and keep.revoked_at is None
-    assert api_key_authenticate(raw_key) is None
+    assert api_key_authenticate(revoke.raw_key) is None
     assert "Revoked 1 API key." in response.content.decode()
 
 
 def test_list_shows_prefix_user_dates_and_state(admin_client):
-    api_key, _ = api_key_create(user=UserFactory(username="erp"), name="ERP sync")
+    api_key = ApiKeyFactory(user__username="erp", name="ERP sync")
     html = admin_client.get(LIST_URL).content.decode()
     for text in (f"pxk_{api_key.prefix}_", "erp", "Created at", "Last used at", "pixee-badge--active"):
         assert text in html
@@ -69,7 +68,7 @@ def test_list_shows_prefix_user_dates_and_state(admin_client):
 
 
 def test_keys_cannot_be_edited_or_deleted(admin_client):
-    api_key, _ = api_key_create(user=UserFactory(), name="k")
+    api_key = ApiKeyFactory()
     change = reverse("admin:pixee_apikey_change", args=[api_key.pk])
     assert admin_client.post(change, {"name": "renamed"}).status_code == 403
     assert admin_client.get(reverse("admin:pixee_apikey_delete", args=[api_key.pk])).status_code == 403

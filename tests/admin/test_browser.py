@@ -14,7 +14,7 @@ from catalog.models import Product
 from imports.choices import ImportStatus
 from imports.models import ImportJob
 
-from ..factories import ProductFactory, UserFactory, ean13
+from ..factories import ImportJobFactory, ProductFactory, UserFactory, ean13
 from .conftest import log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -145,9 +145,8 @@ def test_operator_fixes_a_failed_jobs_mapping_and_reanalyzes_it(
 
 
 def test_pause_resume_and_cancel_buttons_follow_the_job(page, operator, shoot):
-    job = ImportJob.objects.create(
+    job = ImportJobFactory(
         file_name="big-catalog.csv",
-        file_type="csv",
         file_size=48_213_004,
         supplier_code="ACME",
         status=ImportStatus.PROCESSING,
@@ -169,7 +168,7 @@ def test_pause_resume_and_cancel_buttons_follow_the_job(page, operator, shoot):
         (ImportStatus.PAUSED, {"total_rows": 9_000, "processed_rows": 3_000, "products_updated": 3_000}),
         (ImportStatus.FAILED, {"error_summary": "No column maps to ean."}),
     ]:
-        ImportJob.objects.create(file_name=f"{status}.csv", file_type="csv", status=status, **fields)
+        ImportJobFactory(file_name=f"{status}.csv", status=status, **fields)
     log_in(page, operator)
     page.goto(reverse("admin:imports_importjob_changelist"))
     expect(page.locator("#result_list tbody tr")).to_have_count(6)

@@ -20,7 +20,7 @@ from imports.choices import ImportStatus
 from imports.models import ImportJob
 
 from ..automations.fixtures import CSV, MAPPING
-from ..factories import ean13
+from ..factories import ImportJobFactory, ean13
 from .conftest import log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -82,9 +82,8 @@ def test_admin_upload_form_starts_empty_and_the_upload_is_in_recent_actions(page
 
 def test_cancelled_job_page_says_its_products_stay_with_seconds_duration_and_no_report(page, operator, shoot):
     started = timezone.now().replace(microsecond=0) - timedelta(minutes=3, seconds=7)
-    job = ImportJob.objects.create(
+    job = ImportJobFactory(
         file_name="big.csv",
-        file_type="csv",
         status=ImportStatus.CANCELLED,
         created_by=operator,
         started_at=started,

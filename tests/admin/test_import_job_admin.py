@@ -2,6 +2,7 @@
 
 import json
 
+import factory
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -9,10 +10,10 @@ from django.urls import reverse
 from catalog.models import Product
 from imports import revert, services
 from imports.choices import ImportStatus, LogLevel
-from imports.models import ImportJob, ImportLog, SupplierMapping
+from imports.models import ImportJob, SupplierMapping
 from tests.imports.helpers import run_import
 
-from ..factories import ProductFactory, UserFactory, ean13
+from ..factories import ImportJobFactory, ImportLogFactory, ProductFactory, UserFactory, ean13
 
 CSV = (
     "EAN,Titre,Prix HT,Marque\n"
@@ -35,7 +36,7 @@ def change_url(job):
 
 
 def make_job(status=ImportStatus.PROCESSING, **fields):
-    return ImportJob.objects.create(file_name="catalog.csv", file_type="csv", status=status, **fields)
+    return ImportJobFactory(file_name="catalog.csv", status=status, **fields)
 
 
 @pytest.fixture
@@ -187,20 +188,8 @@ def test_control_buttons_follow_the_state_machine(admin_client, status, buttons)
 
 def test_logs_filter_by_level_and_paginate(admin_client):
     job = make_job(status=ImportStatus.COMPLETED)
-    ImportLog.objects.bulk_create(
-        [
-            ImportLog(
-                job=job,
-                row_number=n,
-                level=LogLevel.ERROR,
-                field="ean",
-                message="bad",
-                timestamp=job.created_at,
-            )
-            for n in range(2, 62)
-        ]
-        + [ImportLog(job=job, level=LogLevel.INFO, message="Import completed", timestamp=job.created_at)]
-    )
+    ImportLogFactory.create_batch(60, job=job, row_number=factory.Iterator(range(2, 62)))
+    ImportLogFactory(job=job, row_number=None, level=LogLevel.INFO, field="", message="Import completed")
     errors = admin_client.get(change_url(job), {"log_level": "error"}).context["logs"]
     assert (errors.paginator.count, errors.paginator.num_pages, len(errors)) == (60, 2, 50)
     assert errors[0].row_number == 2

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from pixee.apikeys import api_key_create
-from tests.factories import UserFactory
+from tests.factories import ApiKeyFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +41,7 @@ def _tool_env() -> Path:
 
 def test_generated_client_runs_the_spec_flow(live_server, celery_worker_process, tmp_path):
     tools = _tool_env()
-    _, key = api_key_create(user=UserFactory(), name="generated client")
+    key = ApiKeyFactory(name="generated client").raw_key
     schema = requests.get(f"{live_server.url}/api/v1/schema/?format=json", timeout=30)
     schema.raise_for_status()
     (tmp_path / "schema.json").write_text(schema.text)

@@ -7,8 +7,7 @@ import pytest
 from catalog.models import Product
 from catalog.upsert import PRODUCT_FIELDS, PostgresProductWriter, PythonProductWriter
 from imports.columnar import VALID_SCHEMA
-from imports.models import ImportJob
-from tests.factories import ProductFactory, ean13
+from tests.factories import ImportJobFactory, ProductFactory, ean13
 
 
 class PostgresWriterComparingFirst(PostgresProductWriter):
@@ -37,7 +36,7 @@ def stage(job, rows):
 
 @pytest.fixture
 def job(db):
-    return ImportJob.objects.create(file_name="x.csv", file_type="csv", supplier_code="SUP")
+    return ImportJobFactory(supplier_code="SUP")
 
 
 @pytest.fixture(params=WRITERS, ids=["postgres", "postgres-compare-first", "python"])

@@ -26,11 +26,12 @@ def test_requests_without_a_valid_key_are_401(client):
 def test_revoked_key_is_401(user):
     from rest_framework.test import APIClient
 
-    from pixee.apikeys import api_key_create, api_key_revoke
+    from pixee.apikeys import api_key_revoke
+    from tests.factories import ApiKeyFactory
 
-    key, raw = api_key_create(user=user, name="k")
+    key = ApiKeyFactory(user=user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
     assert client.get("/api/v1/imports/jobs").status_code == 200
     api_key_revoke(api_key=key)
     assert client.get("/api/v1/imports/jobs").status_code == 401

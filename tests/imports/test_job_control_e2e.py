@@ -11,7 +11,7 @@ from django.db import connection
 from catalog.models import Product
 from imports import services
 from imports.models import ImportJob, ImportLog
-from tests.conftest import wait_for
+from tests.conftest import holds_for, wait_for
 from tests.factories import ProductFactory, ean13
 
 from .helpers import run_import, upload
@@ -91,6 +91,19 @@ def status_of(job_id):
     return ImportJob.objects.get(pk=job_id)
 
 
+def stopped(job_id, status: str) -> ImportJob:
+    """The job once the run that held it has let go (its lease released on the way out).
+
+    From then on the chunk that was in flight has either committed before the status change or
+    rolled back, and no run holds the job, so its counters and the catalog are final for now.
+    """
+    return wait_for(
+        lambda: (j := status_of(job_id)).status == status and j.lease_token is None and j,
+        timeout=30,
+        message=f"the worker to stop the {status} job and release its lease",
+    )
+
+
 def test_kill_9_during_analysis_and_processing_then_recovery(api, start_worker, worker_env, reference):
     worker = start_worker(**worker_env)
     job_id = upload(api, catalog_file(), supplier_code="SUP").json()["id"]
@@ -150,13 +163,16 @@ def test_pause_stops_writing_within_one_chunk_and_resume_finishes_exactly(
         message="processing under way",
     )
     assert api.post(f"/api/v1/imports/jobs/{job_id}/pause").json() == {"id": job_id, "status": "paused"}
-    time.sleep(1.0)  # the chunk in flight either committed before the pause or rolled back
-    paused = status_of(job_id)
+    paused = stopped(job_id, "paused")
     products_while_paused = Product.objects.count()
-    time.sleep(2.0)
-    assert status_of(job_id).processed_rows == paused.processed_rows
-    assert Product.objects.count() == products_while_paused
-    assert paused.status == "paused"
+    holds_for(
+        lambda: (
+            status_of(job_id).processed_rows == paused.processed_rows
+            and Product.objects.count() == products_while_paused
+        ),
+        seconds=2.0,
+        message="a paused job writing nothing",
+    )
 
     assert api.post(f"/api/v1/imports/jobs/{job_id}/resume").json() == {"id": job_id, "status": "processing"}
     job = wait_for(
@@ -174,8 +190,7 @@ def test_pause_during_analysis_resumes_from_the_checkpoint(api, start_worker, wo
         message="analysis under way",
     )
     api.post(f"/api/v1/imports/jobs/{job_id}/pause")
-    time.sleep(1.0)
-    checkpoint = status_of(job_id).checkpoint_row
+    checkpoint = stopped(job_id, "paused").checkpoint_row
     assert 0 < checkpoint < ROWS
     assert api.post(f"/api/v1/imports/jobs/{job_id}/resume").json()["status"] == "analyzing"
     job = wait_for(
@@ -195,9 +210,7 @@ def test_cancel_mid_processing_keeps_what_was_written_and_discards_the_rest(
         message="processing under way",
     )
     assert api.post(f"/api/v1/imports/jobs/{job_id}/cancel").json() == {"id": job_id, "status": "cancelled"}
-    time.sleep(1.5)
-    job = status_of(job_id)
-    assert job.status == "cancelled"
+    job = stopped(job_id, "cancelled")
     assert 0 < job.products_created < ROWS
     assert Product.objects.count() == job.products_created  # the catalog started empty
     wait_for(lambda: not status_of(job_id).file, timeout=30, message="the stored file to be discarded")

@@ -142,6 +142,19 @@ def test_max_errors_beyond_the_column_is_refused_by_the_service_too():
     assert not ImportJob.objects.exists()
 
 
+@pytest.mark.parametrize("max_errors", [-1, 2**31])
+def test_the_api_and_the_admin_say_max_errors_bounds_in_the_same_words(api, admin_client, max_errors):
+    message = "max_errors must be between 0 and 2147483647."
+    response = upload(api, csv_of_size(100), max_errors=str(max_errors))
+    assert (response.status_code, response.json()) == (400, {"max_errors": [message]})
+    page = admin_client.post(
+        "/admin/imports/importjob/add/",
+        {"file": SimpleUploadedFile("c.csv", csv_of_size(100)), "max_errors": str(max_errors)},
+    )
+    assert page.context["adminform"].form.errors["max_errors"] == [message]
+    assert not ImportJob.objects.exists()
+
+
 def test_an_interrupted_upload_s_temporary_file_is_ours_and_swept(settings, tmp_path):
     import os
     import time

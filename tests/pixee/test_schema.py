@@ -104,3 +104,21 @@ def test_schema_types_what_the_spec_shows(api):
     assert errors_csv["responses"]["200"]["content"]["text/csv"]["schema"]["format"] == "binary"
     operation_ids = [op["operationId"] for item in schema["paths"].values() for op in item.values()]
     assert not [i for i in operation_ids if "." in i or i.endswith(("_retrieve", "_destroy"))]
+
+
+def test_every_page_s_meta_is_the_spec_s_typed_block(api):
+    schema = api.get("/api/v1/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    pages = {name: c for name, c in components.items() if set(c.get("properties", {})) == {"items", "meta"}}
+    assert {"ImportJobPage", "ImportLogPage", "ImportChangePage", "ProductPage"} <= set(pages)
+    for name, page in pages.items():
+        assert page["properties"]["meta"] == {"$ref": "#/components/schemas/PageMeta"}, name
+    meta = components["PageMeta"]["properties"]
+    assert {field: meta[field]["type"] for field in meta} == {
+        "total": "integer",
+        "page": "integer",
+        "per_page": "integer",
+        "total_pages": "integer",
+        "has_next": "boolean",
+        "has_previous": "boolean",
+    }
