@@ -359,7 +359,8 @@ class ImportJobAdmin(ServiceAddModelAdmin):
             "changes_unavailable": changes_unavailable,
             "revertible": self.has_control_permission(request)
             and job.status in revert.REVERTIBLE
-            and job.revert_requested_at is None,
+            and job.revert_requested_at is None
+            and job.purged_at is None,
             "reanalyzable": self.has_control_permission(request)
             and services.import_job_reanalyze_refusal(job=job) is None,
             "running": job.status in state.RUNNING,
@@ -373,7 +374,7 @@ class ImportJobAdmin(ServiceAddModelAdmin):
             "logs": logs.get_page(request.GET.get("log_page")),
             "errors_csv_url": reverse("import-job-errors", kwargs={"job_id": job.pk}),
             # Only when there are rejected rows to download: otherwise a 409 or a header-only file.
-            "has_error_report": bool(job.file)
+            "has_error_report": selectors.stored_file_unavailable(job) is None
             and job.failed_rows > 0
             and job.status in ERROR_REPORT_STATUSES,
             "products_written": job.products_created + job.products_updated,

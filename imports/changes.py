@@ -26,6 +26,7 @@ from .columnar import BatchValidator
 from .formats import reader_for
 from .models import ImportJob, ImportLog
 from .pipeline import job_mapping_plan
+from .selectors import stored_file_unavailable
 
 ACTIONS = ("created", "updated", "unchanged", "failed")
 # Statuses whose changes are known: a dry run awaiting confirmation, or a job that wrote.
@@ -40,8 +41,8 @@ def import_job_changes(*, job: ImportJob, action: str | None, skip: int, limit: 
         raise Conflict(
             f"The job is {job.status}: what it changes is known once a dry run is ready or the import ran."
         )
-    if not job.file:
-        raise Conflict("The job's stored file was discarded: its changes can no longer be listed.")
+    if unavailable := stored_file_unavailable(job):
+        raise Conflict(f"{unavailable}: its changes can no longer be listed.")
     total = _total(job, action)
     items: list[dict[str, Any]] = []
     to_skip = skip

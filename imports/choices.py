@@ -12,6 +12,13 @@ class ImportStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class FailureKind(models.TextChoices):
+    """Why a failed job failed, where that decides what may still be done with it."""
+
+    # A reader's safety limit (formats.SafetyLimitError): the file is never read again.
+    SAFETY_LIMIT = "safety_limit", "A safety limit of the file readers"
+
+
 class FileType(models.TextChoices):
     CSV = "csv", "CSV"
     XLSX = "xlsx", "Excel"

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from pixee.crypto import EncryptedTextField
 
-from .choices import FileType, ImportStatus, LogLevel, OnInvalidValue
+from .choices import FailureKind, FileType, ImportStatus, LogLevel, OnInvalidValue
 
 
 def _stored_file_name(job: "ImportJob", filename: str) -> str:
@@ -48,6 +48,13 @@ class ImportJob(models.Model):
     )
     paused_from = models.CharField(max_length=16, choices=ImportStatus.choices, blank=True, default="")
     error_summary = models.TextField(blank=True, default="")
+    # Set with a failure whose cause decides what may still be done (preview, reanalyze...).
+    failure_kind = models.CharField(max_length=16, choices=FailureKind.choices, blank=True, default="")
+    # When the retention policy claimed the job: from then on its stored file, row logs and undo
+    # records are not read and are deleted (pending until they all are); the row itself (status,
+    # counters, summary) and its milestones stay (pixee/retention.py).
+    purged_at = models.DateTimeField(null=True, blank=True)
+    purge_pending = models.BooleanField(default=False)
 
     total_rows = models.PositiveIntegerField(null=True, blank=True)
     analyzed_rows = models.PositiveIntegerField(default=0)
@@ -89,7 +96,12 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"]),
+            models.Index(
+                fields=["purged_at"], condition=models.Q(purge_pending=True), name="imports_job_purge_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.status})"

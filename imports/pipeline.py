@@ -28,9 +28,9 @@ from catalog.models import Product
 from catalog.upsert import ProductWriter, UpsertCounts, product_writer
 
 from . import state
-from .choices import ImportStatus, LogLevel, OnInvalidValue
+from .choices import FailureKind, ImportStatus, LogLevel, OnInvalidValue
 from .columnar import BatchValidator, CheckedBatch, FileChecks
-from .formats import FormatError, reader_for
+from .formats import FormatError, SafetyLimitError, reader_for
 from .logs import write_logs
 from .mapping import SAMPLE_ROWS, MappingPlan, plan_mapping
 from .models import ImportJob, ImportLog
@@ -59,7 +59,9 @@ def run(job_id, *, on_progress: ProgressCallback | None = None) -> None:
         except JobStopped:
             logger.info("import %s left its phase (paused or cancelled)", job_id)
         except (CriticalError, FormatError) as exc:
-            fail(job_id, str(exc))
+            # Remembered so that nothing reads a file that broke a safety limit again.
+            kind = FailureKind.SAFETY_LIMIT if isinstance(exc, SafetyLimitError) else ""
+            fail(job_id, str(exc), failure_kind=kind)
             return
         except Exception:
             logger.exception("import %s crashed", job_id)
@@ -86,11 +88,16 @@ def _advance(job_id, lease, on_progress: ProgressCallback | None) -> None:
         _process(job, lease, on_progress)
 
 
-def fail(job_id, message: str) -> bool:
-    """Fail the job with ``message`` as its summary."""
+def fail(job_id, message: str, *, failure_kind: str = "") -> bool:
+    """Fail the job with ``message`` as its summary (and ``failure_kind`` when its cause matters)."""
     with transaction.atomic():
         if not state.transition(
-            job_id, "fail", raise_conflict=False, error_summary=message, lease_token=None
+            job_id,
+            "fail",
+            raise_conflict=False,
+            error_summary=message,
+            failure_kind=failure_kind,
+            lease_token=None,
         ):
             return False
         milestone(job_id, f"Import failed: {message}", level=LogLevel.ERROR)

@@ -13,6 +13,7 @@ from pixee.errors import Conflict
 from .choices import LogLevel
 from .formats import FormatError, reader_for
 from .models import ImportJob, ImportLog
+from .selectors import stored_file_unavailable
 
 REPORT_COLUMNS = ("row_number", "field", "message")
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -79,8 +80,8 @@ class _Echo:
 def error_report_csv(*, job: ImportJob) -> Iterator[str]:
     """The report as CSV text in the source's delimiter, to stream; a BOM makes Excel read UTF-8."""
     # Checked now, not on first iteration, so the API can still answer 409.
-    if not job.file:
-        raise Conflict(f"The job is {job.status} and its stored file was discarded: no error report.")
+    if unavailable := stored_file_unavailable(job):
+        raise Conflict(f"{unavailable}: no error report.")
     dialect: dict[str, str] = {}
     rows = error_report_rows(job=job, dialect=dialect)
     try:

@@ -12,6 +12,7 @@ from django.db.models import F, QuerySet
 from catalog.upsert import PRODUCT_FIELDS
 from pixee.errors import Conflict
 
+from .choices import FailureKind
 from .formats import FormatError, reader_for
 from .models import ImportJob, ImportLog
 from .pipeline import job_mapping_plan
@@ -39,10 +40,29 @@ def import_log_list(*, job: ImportJob, level: str | None = None) -> QuerySet:
     return logs.order_by(F("row_number").asc(nulls_first=True), "id")
 
 
+def stored_file_unavailable(job: ImportJob) -> str | None:
+    """Why the job's stored file is not read (again), as the start of a sentence; None if it may be.
+
+    Checked before the file is opened by everything that reads it back (preview, error report,
+    changes, reanalysis): a file that broke a safety limit once would only break it again, in the
+    web process this time.
+    """
+    if job.failure_kind == FailureKind.SAFETY_LIMIT:
+        return (
+            "The job's file broke a safety limit during the analysis (its error_summary says which) "
+            "and is not read again"
+        )
+    if job.purged_at is not None:
+        return f"The job's stored file was removed by the retention policy on {job.purged_at:%Y-%m-%d}"
+    if not job.file:
+        return f"The job is {job.status} and its stored file was discarded"
+    return None
+
+
 def import_job_preview(*, job: ImportJob, limit: int) -> dict[str, Any]:
     """The first ``limit`` rows of the stored file, mapped and validated as the import will."""
-    if not job.file:
-        raise Conflict(f"The job is {job.status} and its stored file was discarded: nothing to preview.")
+    if unavailable := stored_file_unavailable(job):
+        raise Conflict(f"{unavailable}: nothing to preview.")
     preview: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     with job.file.open("rb") as fileobj:

@@ -25,7 +25,7 @@ from pixee.idempotency import idempotent_create, request_fingerprint
 from pixee.limits import max_upload_bytes
 from pixee.netguard import check_endpoint_url
 
-from . import pipeline, revert, state
+from . import pipeline, revert, selectors, state
 from .choices import ImportStatus, OnInvalidValue
 from .formats import content_mismatch, file_type_from_name, supported_types
 from .mapping import validate_explicit_mapping
@@ -275,6 +275,11 @@ def import_job_reanalyze(
     if refusal:
         raise Conflict(refusal)
     with transaction.atomic():
+        # Locked, so that the retention policy cannot remove the file between this check and the
+        # transition (it claims jobs with a conditional UPDATE, which waits for this lock).
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if unavailable := selectors.stored_file_unavailable(job):
+            raise Conflict(f"{unavailable}: nothing to reanalyze.")
         state.transition(
             job.pk,
             "reanalyze",
@@ -283,6 +288,7 @@ def import_job_reanalyze(
             mapping={},
             mapping_sources={},
             error_summary="",
+            failure_kind="",
             total_rows=None,
             analyzed_rows=0,
             processed_rows=0,
@@ -365,8 +371,12 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
 def import_job_discard_data(*, job_id) -> None:
     """Delete a cancelled job's stored file."""
     job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.CANCELLED).first()
-    if job is None:
-        return
+    if job is not None:
+        import_job_file_delete(job=job)
+
+
+def import_job_file_delete(*, job: ImportJob) -> None:
+    """Delete the job's stored file, if it still has one (idempotent: a missing file is no error)."""
     if job.file:
         job.file.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(file="")
@@ -375,14 +385,20 @@ def import_job_discard_data(*, job_id) -> None:
 def import_job_revert(*, job: ImportJob) -> ImportJob:
     """Ask for the job's undo (a worker runs it): 409 unless it is completed or cancelled, once."""
     with transaction.atomic():
+        # Conditional on the retention policy not having claimed the job (its undo records go).
         asked = ImportJob.objects.filter(
-            pk=job.pk, status__in=revert.REVERTIBLE, revert_requested_at__isnull=True
+            pk=job.pk, status__in=revert.REVERTIBLE, revert_requested_at__isnull=True, purged_at__isnull=True
         ).update(revert_requested_at=timezone.now(), heartbeat_at=None, lease_token=None)
         if not asked:
             job.refresh_from_db()
             if job.revert_requested_at is not None:
                 raise Conflict(
                     "The import was already reverted." if job.reverted_at else "The import is being reverted."
+                )
+            if job.purged_at is not None:
+                raise Conflict(
+                    "The import's undo records were removed by the retention policy on "
+                    f"{job.purged_at:%Y-%m-%d}: it can no longer be reverted."
                 )
             raise Conflict(
                 f"Cannot revert a job that is {job.status}: only completed or cancelled imports can be."

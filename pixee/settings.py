@@ -211,6 +211,21 @@ PIXEE_JOB_MAX_ATTEMPTS = env.int("PIXEE_JOB_MAX_ATTEMPTS", default=5)
 PIXEE_AUTOMATION_MIN_INTERVAL_MINUTES = env.int("PIXEE_AUTOMATION_MIN_INTERVAL_MINUTES", default=15)
 PIXEE_AUTOMATIONS_PER_USER = env.int("PIXEE_AUTOMATIONS_PER_USER", default=50)
 
+
+def _retention_days() -> int:
+    """PIXEE_RETENTION_DAYS: 0 keeps everything; anything but a whole number >= 0 stops the start."""
+    raw = env.str("PIXEE_RETENTION_DAYS", default="90").strip()
+    if not raw.isdigit():
+        raise SystemExit(
+            f"PIXEE_RETENTION_DAYS must be a whole number of days (0 keeps everything), not {raw!r}."
+        )
+    return int(raw)
+
+
+# Finished imports' files, row logs and undo records, webhook deliveries, automation runs and
+# idempotency keys older than this are deleted (pixee/retention.py, run by beat every hour).
+PIXEE_RETENTION_DAYS = _retention_days()
+
 # --- Celery ----------------------------------------------------------------------------------
 _EMBEDDED_BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -107,7 +107,7 @@ def _test_database_url() -> str:
 class WorkerProcess:
     """A real ``celery worker`` process on the test database and the test broker."""
 
-    def __init__(self, log: Path, **env: str):
+    def __init__(self, log: Path, *, concurrency: int = 2, **env: str):
         self.log = log
         full_env = {
             **os.environ,
@@ -130,7 +130,7 @@ class WorkerProcess:
                 "--loglevel",
                 "INFO",
                 "--concurrency",
-                "2",
+                str(concurrency),
                 "--without-gossip",
                 "--without-mingle",
                 "--hostname",
@@ -169,7 +169,8 @@ class WorkerProcess:
 
 @pytest.fixture(scope="module")
 def start_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Start real worker processes (stopped at the end of the module): ``start_worker(**env)``.
+    """Start real worker processes (stopped at the end of the module): ``start_worker(**env)``
+    (``concurrency=1`` for a single pool process).
 
     Tests that use them must commit their data: mark them ``django_db(transaction=True)``.
     """
@@ -180,8 +181,8 @@ def start_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     workers: list[WorkerProcess] = []
     log_dir = tmp_path_factory.mktemp("workers")
 
-    def start(**env: str) -> WorkerProcess:
-        worker = WorkerProcess(log_dir / f"worker-{len(workers)}.log", **env)
+    def start(*, concurrency: int = 2, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(log_dir / f"worker-{len(workers)}.log", concurrency=concurrency, **env)
         workers.append(worker)
         return worker
 

@@ -31,6 +31,11 @@ class FormatError(Exception):
     """The file cannot be read as a whole; the message is the sentence shown to the user."""
 
 
+class SafetyLimitError(FormatError):
+    """The file breaks one of the readers' safety limits (a size, a length, a count, a depth, an
+    entity): no mapping changes that, so a job that failed on one never reads its file again."""
+
+
 @dataclass
 class RawRow:
     """One record as the file holds it: 1-based ``number`` as CONTRACT §3 defines it.
@@ -178,7 +183,7 @@ class RowReader(ABC):
 def clean_header(cells: list[str]) -> list[str]:
     """Column names from a header row: blanks named ``column N``, repeats made unique with `` (2)``."""
     if len(cells) > MAX_COLUMNS:
-        raise FormatError(f"The header has {len(cells)} columns; at most {MAX_COLUMNS} are supported.")
+        raise SafetyLimitError(f"The header has {len(cells)} columns; at most {MAX_COLUMNS} are supported.")
     names: list[str] = []
     taken: set[str] = set()
     for index, cell in enumerate(cells, start=1):

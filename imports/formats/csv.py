@@ -20,6 +20,7 @@ from .base import (
     RawBatch,
     RawRow,
     RowReader,
+    SafetyLimitError,
     Utf8Stream,
     clean_header,
     describe_content,
@@ -207,7 +208,7 @@ class CsvReader(RowReader):
         positions = (too_long > MAX_FIELD_CHARS).arg_true()
         if len(positions):
             line = first_number + positions[0]
-            raise FormatError(
+            raise SafetyLimitError(
                 f"A field ending at line {line} is longer than {MAX_FIELD_CHARS} characters "
                 "(is a quote left open?)."
             )
@@ -351,7 +352,7 @@ class CsvReader(RowReader):
         line = self._reader.line_num
         text = str(exc)
         if "field larger than field limit" in text:
-            return FormatError(
+            return SafetyLimitError(
                 f"A field ending at line {line} is longer than {MAX_FIELD_CHARS} characters "
                 "(is a quote left open?)."
             )
@@ -362,7 +363,7 @@ class CsvReader(RowReader):
 
 def _line_too_long(number: int | None = None) -> FormatError:
     where = f"Line {number}" if number else "A line"
-    return FormatError(
+    return SafetyLimitError(
         f"{where} is longer than {MAX_LINE_CHARS:,} characters: "
         "no supplier file has such lines (is the delimiter or the file type right?)."
     )

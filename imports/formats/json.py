@@ -27,6 +27,7 @@ from .base import (
     FormatError,
     RawRow,
     RowReader,
+    SafetyLimitError,
     Utf8Stream,
     name_content,
     register,
@@ -202,7 +203,7 @@ class JsonReader(RowReader):
         if event == "start_map":
             item, problem = self._container(events, {})
             if len(item) > MAX_COLUMNS:
-                raise FormatError(
+                raise SafetyLimitError(
                     f"Item {self._position} has {len(item)} keys; at most {MAX_COLUMNS} are supported."
                 )
             if problem is None and all(_blank(v) for v in item.values()):
@@ -237,7 +238,7 @@ class JsonReader(RowReader):
                 if not stack:
                     self._key = key
                 if len(key) > MAX_FIELD_CHARS:
-                    raise FormatError(
+                    raise SafetyLimitError(
                         f"Item {self._position} has a key longer than {MAX_FIELD_CHARS} characters."
                     )
                 if "\x00" in key:
@@ -257,7 +258,7 @@ class JsonReader(RowReader):
                 stack.append((current, key))
                 # The array is level 1 and the item level 2: the child is level len(stack) + 2.
                 if len(stack) + 2 > MAX_NESTING:
-                    raise FormatError(
+                    raise SafetyLimitError(
                         f"Item {self._position} is nested more than {MAX_NESTING} levels deep "
                         f"(at key '{self._key}')."
                     )
@@ -268,7 +269,7 @@ class JsonReader(RowReader):
                 current, key = stack.pop()
             else:
                 if event == "string" and len(value) > MAX_FIELD_CHARS:
-                    raise FormatError(
+                    raise SafetyLimitError(
                         f"Item {self._position} has a value longer than {MAX_FIELD_CHARS} characters "
                         f"(at key '{self._key}')."
                     )
@@ -482,7 +483,7 @@ class _DigitGuard(io.RawIOBase):
         found = window.translate(_DIGITS_ONLY).find(_DIGIT_RUN)
         if found >= 0:
             where = self._offset - len(self._tail) + found
-            raise FormatError(
+            raise SafetyLimitError(
                 f"The JSON file holds a number longer than {MAX_DIGIT_RUN} digits (from byte {where}); "
                 "numbers that long are refused."
             )

@@ -28,6 +28,7 @@ from .base import (
     FormatError,
     RawRow,
     RowReader,
+    SafetyLimitError,
     clean_header,
     name_content,
     register,
@@ -160,7 +161,7 @@ class XlsxReader(RowReader):
         with archive:
             entries = archive.infolist()
         if len(entries) > MAX_ENTRIES:
-            raise FormatError(
+            raise SafetyLimitError(
                 f"The workbook holds {len(entries)} files; at most {MAX_ENTRIES} are accepted (zip bomb?)."
             )
         total = 0
@@ -169,7 +170,7 @@ class XlsxReader(RowReader):
             name = entry.filename
             parts = name.replace("\\", "/").split("/")
             if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
-                raise FormatError(f"The workbook contains an unsafe file path '{name}'.")
+                raise SafetyLimitError(f"The workbook contains an unsafe file path '{name}'.")
             if entry.flag_bits & 0x1:
                 raise FormatError(
                     f"The workbook's part '{name}' is encrypted: save the workbook without a password."
@@ -184,7 +185,7 @@ class XlsxReader(RowReader):
             if entry.file_size > RATIO_EXEMPT_BYTES and entry.file_size > MAX_RATIO * max(
                 entry.compress_size, 1
             ):
-                raise FormatError(
+                raise SafetyLimitError(
                     f"The workbook's part '{name}' inflates {entry.file_size // max(entry.compress_size, 1)} "
                     f"times (at most {MAX_RATIO} is accepted): it looks like a zip bomb."
                 )
@@ -192,7 +193,7 @@ class XlsxReader(RowReader):
                 _check_shared_strings_size(entry.file_size)
             names.add(posixpath.normpath(name).lower())
         if total > MAX_UNCOMPRESSED_BYTES:
-            raise FormatError(
+            raise SafetyLimitError(
                 f"The workbook inflates to {total} bytes; at most {MAX_UNCOMPRESSED_BYTES} are accepted."
             )
         if not any(name.endswith("workbook.xml") for name in names):
@@ -244,7 +245,7 @@ class XlsxReader(RowReader):
 
 def _check_shared_strings_size(size: int) -> None:
     if size > MAX_SHARED_STRINGS_BYTES:
-        raise FormatError(
+        raise SafetyLimitError(
             f"The workbook's shared text table inflates to {size} bytes; at most "
             f"{MAX_SHARED_STRINGS_BYTES} are accepted, as it is held in memory (export it as CSV)."
         )
@@ -285,7 +286,7 @@ class _BoundedTextRuns:
         return data
 
     def _refuse(self) -> None:
-        raise FormatError(
+        raise SafetyLimitError(
             f"The workbook holds a text longer than {MAX_FIELD_CHARS} characters (in its part "
             f"'{self._name}'); such a cell is refused before it is read into memory."
         )
@@ -360,7 +361,7 @@ def _cell_value(value: Any, row: int, column: int) -> Any:
         if "_x" in value:
             value = _unescape(value)
         if len(value) > MAX_FIELD_CHARS:
-            raise FormatError(
+            raise SafetyLimitError(
                 f"Cell {_cell_name(row, column)} is longer than {MAX_FIELD_CHARS} characters ({len(value)})."
             )
         return value

@@ -39,6 +39,7 @@ from .base import (
     FormatError,
     RawRow,
     RowReader,
+    SafetyLimitError,
     Utf8Stream,
     describe_content,
     name_content,
@@ -189,16 +190,16 @@ class XmlReader(RowReader):
                     self._prefixes.setdefault(uri, prefix)
                 yield event, item
         except DTDForbidden as exc:
-            raise FormatError(
+            raise SafetyLimitError(
                 f"The XML file declares a document type (<!DOCTYPE {exc.name}>); "
                 "DTDs are refused for safety, as they can define entities that expand without bound."
             ) from None
         except EntitiesForbidden as exc:
-            raise FormatError(
+            raise SafetyLimitError(
                 f"The XML file declares the entity '{exc.name}'; entity declarations are refused for safety."
             ) from None
         except ExternalReferenceForbidden as exc:
-            raise FormatError(
+            raise SafetyLimitError(
                 f"The XML file refers to the external resource '{exc.sysid}'; "
                 "external references are refused for safety."
             ) from None
@@ -228,13 +229,13 @@ class XmlReader(RowReader):
                 if depth == 1:
                     self._root_tag = path[0]
                 if depth > MAX_NESTING:
-                    raise FormatError(
+                    raise SafetyLimitError(
                         f"Record {self._position} is nested more than {MAX_NESTING} levels deep."
                     )
                 if self._in_record:
                     elements += 1
                     if elements > MAX_RECORD_ELEMENTS:
-                        raise FormatError(
+                        raise SafetyLimitError(
                             f"Record {self._position} has more than {MAX_RECORD_ELEMENTS} elements."
                         )
                 elif depth == record_depth and _matches(path, record_path):
@@ -274,7 +275,7 @@ class XmlReader(RowReader):
                 for attribute, value in child.attrib.items():
                     _add(values, f"{name}@{self._name(attribute)}", self._checked(value))
         if len(values) > MAX_COLUMNS:
-            raise FormatError(
+            raise SafetyLimitError(
                 f"Record {self._position} has {len(values)} fields; at most {MAX_COLUMNS} are supported."
             )
         if not values:
@@ -301,7 +302,7 @@ class XmlReader(RowReader):
 
     def _checked(self, text: str) -> str:
         if len(text) > MAX_FIELD_CHARS:
-            raise FormatError(
+            raise SafetyLimitError(
                 f"Record {self._position} has a value longer than {MAX_FIELD_CHARS} characters."
             )
         return text

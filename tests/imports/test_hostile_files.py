@@ -3,7 +3,8 @@ the catalog, reads nothing from disk or network, and keeps memory bounded.
 
 The reader-level tests (test_formats_*.py) pin each limit; these check what the user and the
 catalog see when a job meets one, at least once per format. The worker-level checks (a real
-worker survives the nastiest ones) are in test_hostile_files_worker.py.
+worker survives the nastiest ones) are in test_hostile_files_worker.py, the worker's memory
+figures from /proc in test_hostile_files_memory.py.
 """
 
 from __future__ import annotations

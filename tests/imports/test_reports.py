@@ -62,19 +62,21 @@ def test_no_cell_of_the_error_report_starts_a_formula(api):
 
 
 def test_the_report_of_a_job_whose_file_cannot_be_read_is_409_with_the_reason(api):
-    job = run_import(b'[{"ean": "1", "a": ' + b"[" * 100 + b"]" * 100 + b"}]", name="c.json", user=api.user)
+    # A file cut short (a file that broke a safety limit is not read again at all:
+    # test_safety_limit_failures.py).
+    job = run_import(b'[{"ean": "1", "name": "x"', name="c.json", user=api.user)
     assert job.status == "failed"
     response = api.get(f"/api/v1/imports/jobs/{job.pk}/errors.csv")
     assert response.status_code == 409
     assert response.json() == {
         "detail": "The job's file cannot be read, so there is no error report: "
-        "Item 1 is nested more than 64 levels deep (at key 'a')."
+        "The JSON file is cut short: it ends in item 1 (after key 'name')."
     }
     # The preview says the same, as a validation error, at any status.
     preview = api.get(f"/api/v1/imports/jobs/{job.pk}/preview").json()
     assert (
         preview["validation_errors"][0]["message"]
-        == "Item 1 is nested more than 64 levels deep (at key 'a')."
+        == "The JSON file is cut short: it ends in item 1 (after key 'name')."
     )
 
 
