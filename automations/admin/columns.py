@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from .. import selectors
 from ..choices import RunStatus
 from ..models import Automation
-from ..sources import SourceConfigError
+from ..sources import SourceConfigError, all_settings
 from .display import fires_at, run_badge, when
 
 
@@ -67,18 +67,18 @@ class AutomationColumnsMixin(admin.ModelAdmin):
     def stored_secrets(self, automation: Automation) -> str:
         if automation._state.adding:
             return "—"
-        source = automation.source()
-        values = source.values()
+        values = automation.source().values()
+        # Every secret any source has, as the page always listed them (another type's reads "not set").
         return format_html_join(
             " ",
             '<span class="pixee-tag{}">{}: {}</span>',
             (
                 (
-                    " pixee-tag--set" if values[d.name] else "",
-                    d.name.replace("_", " "),
-                    "set" if values[d.name] else "not set",
+                    " pixee-tag--set" if values.get(name) else "",
+                    name.replace("_", " "),
+                    "set" if values.get(name) else "not set",
                 )
-                for d in source.settings_class.declared()
-                if d.options.secret
+                for name, declared in all_settings().items()
+                if declared.options.secret
             ),
         )
