@@ -340,8 +340,18 @@ def _refuse_constant(name: str):
     raise _NotPlain(name)  # NaN and Infinity: the event path names them in its message
 
 
+class _RepeatedKeys(dict):
+    """An object naming a key twice: the event path judges it (a value the repeat replaced may
+    have broken a limit: the row's error all the same)."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    item = dict(pairs)
+    return item if len(item) == len(pairs) else _RepeatedKeys(item)
+
+
 # The standard library's C scanner; numbers as the event path gives them (ints, else Decimal).
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant)
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_object)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # An item whose text is longer than this is not held whole: the event path reads the file and
 # its limits judge the item while it is read.
@@ -384,20 +394,23 @@ class _FastItems:
             return  # empty: the event path's message
         while True:
             item, start, end = self._decode()
+            text = None if _plain(item, self._text, start, end) else self._text[start:end]
+            self._at = end
+            # Only an item the file goes on validly after is given: "1e" at the end of a cut
+            # file decodes as 1, where the event path reports the broken number.
+            separator = self._next_char()
+            if separator not in (",", "]"):
+                return
             reader._position += 1
-            if _plain(item, self._text, start, end):
+            if text is None:
                 if not all(_blank(v) for v in item.values()):
                     yield RawRow(reader._position, item)
             else:
-                row = reader._item_from_text(self._text[start:end])
+                row = reader._item_from_text(text)
                 if row is not None:
                     yield row
-            self._at = end
-            separator = self._next_char()
             if separator == "]":
                 break
-            if separator != ",":
-                return
             self._at += 1
             self._next_char()
         self._at += 1
