@@ -6,6 +6,11 @@ class AutomationsConfig(AppConfig):
     name = "automations"
 
     def ready(self) -> None:
+        from pixee import retention as policy
+
+        from . import retention
+
+        policy.register(retention.purge)
         from . import services
         from .models import Automation
 

@@ -8,6 +8,11 @@ class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
+        from pixee import retention as policy
+
+        from . import retention
+
+        policy.register(retention.purge)
         # The receivers write models, which are importable once the apps are loaded.
         from . import receivers
 
