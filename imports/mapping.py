@@ -27,6 +27,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "gtin, upc, ean oder isbn",  # WooCommerce in German
         "product upc/ean",  # BigCommerce
         "gps global trade item number",  # BigCommerce's Google Shopping field
+        "eans",  # idealo's offer feed (one EAN; several, separated, do not fit and are not applied)
         "ean 13",
         "ean code",
         "ean nummer",
@@ -309,6 +310,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "image principale",
         "visuel",
         "visuel principal",
+        "image urls",  # idealo's imageUrls (several addresses do not fit and are not applied)
     ),
     "sku": (
         # platforms and languages (issue 14)

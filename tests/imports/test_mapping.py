@@ -147,6 +147,13 @@ def test_explicit_mapping_matches_column_names_loosely():
         ("PRICE_VAT", "price"),
         ("CATEGORYTEXT", "category"),
         ("IMGURL", "image_url"),
+        # idealo's offer feed (idealo.github.io/csv-importer): sku brand title categoryPath url eans
+        # description price deliveryTime imageUrls
+        ("eans", "ean"),
+        ("title", "name"),
+        ("categoryPath", "category"),
+        ("imageUrls", "image_url"),
+        ("sku", "sku"),
     ],
 )
 def test_platform_and_european_headers(column, expected):
