@@ -126,7 +126,7 @@ def workbook_with_huge_shared_text_under_another_name(table_mib: int) -> bytes:
     it, and inflates to ``table_mib`` MiB, compressed well under the zip-bomb ratio (issue 16:
     600 MB, worker +736 MB)."""
     out = io.BytesIO()
-    source = zipfile.ZipFile(FILES / "die_books.xlsx")
+    source = zipfile.ZipFile(FILES / "libreoffice_text_ean.xlsx")
     renamed = {"[Content_Types].xml": b"/xl/texts.xml", "xl/_rels/workbook.xml.rels": b"texts.xml"}
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in source.namelist():
