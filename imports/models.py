@@ -85,6 +85,8 @@ class ImportJob(models.Model):
     lease_token = models.UUIDField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The analysis run whose valid rows the worker kept on its disk for processing (imports/spill.py).
+    analysis_spill = models.UUIDField(null=True, blank=True)
 
     webhook_url = models.URLField(max_length=2000, blank=True, default="")
     webhook_secret = EncryptedTextField(blank=True, default="")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import gc
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
 from typing import TypeVar
@@ -27,7 +28,7 @@ from django.utils import timezone
 from catalog.models import Product
 from catalog.upsert import ProductWriter, UpsertCounts, product_writer
 
-from . import state
+from . import spill, state
 from .choices import FailureKind, ImportStatus, LogLevel, OnInvalidValue
 from .columnar import BatchValidator, CheckedBatch, FileChecks
 from .formats import FormatError, SafetyLimitError, reader_for
@@ -69,8 +70,30 @@ def run(job_id, *, on_progress: ProgressCallback | None = None) -> None:
             return
         finally:
             ImportJob.objects.filter(pk=job_id, lease_token=lease).update(lease_token=None)
+            _sweep_spills()
         # A resume may have arrived while this run was stopping, and found the job still leased:
         # the claim at the top of the loop picks the job up again in that case.
+
+
+def _sweep_spills() -> None:
+    """This machine's spills of jobs that can no longer use them, or kept longer than allowed.
+
+    Spills live on each worker's disk, so each worker sweeps its own, as it finishes a run.
+    """
+    spill.sweep(settings.PIXEE_SPILL_MAX_AGE_HOURS * 3600, _jobs_still_running)
+
+
+def _jobs_still_running(job_ids: list[str]) -> set[str]:
+    running = ImportJob.objects.filter(pk__in=_uuids(job_ids)).exclude(status__in=state.FINISHED)
+    return {str(pk) for pk in running.values_list("pk", flat=True)}
+
+
+def _uuids(names: list[str]) -> list[uuid.UUID]:
+    uuids = []
+    for name in names:
+        with suppress(ValueError):  # not a job's folder: swept
+            uuids.append(uuid.UUID(name))
+    return uuids
 
 
 def _advance(job_id, lease, on_progress: ProgressCallback | None) -> None:
@@ -90,6 +113,7 @@ def _advance(job_id, lease, on_progress: ProgressCallback | None) -> None:
 
 def fail(job_id, message: str, *, failure_kind: str = "") -> bool:
     """Fail the job with ``message`` as its summary (and ``failure_kind`` when its cause matters)."""
+    spill.discard(job_id)
     with transaction.atomic():
         if not state.transition(
             job_id,
@@ -154,6 +178,7 @@ def _analyze(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
     writer = product_writer() if job.dry_run else None
     resume_after = job.checkpoint_row
     file_checks = FileChecks(known_eans)
+    spill_writer = spill.SpillWriter(job.pk, lease) if settings.PIXEE_IMPORT_SPILL else None
     with (
         _open_batches(job, save_mapping=True) as batches,
         _collector_paused(),
@@ -163,12 +188,14 @@ def _analyze(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
             # Re-run from the start after a crash: the duplicate check needs every earlier row,
             # but what an earlier run committed (up to the checkpoint) is not logged again.
             batch = file_checks.apply(batch)
+            if spill_writer is not None:
+                spill_writer.add(batch.valid, batch.last_number)
             if batch.last_number > resume_after:
                 _commit_analysis_batch(job, lease, batch.after(resume_after), writer)
                 _refresh(job, on_progress)
             del batch
             gc.collect(1)  # the young generations only: cycles never pile up
-    _finish_analysis(job, lease)
+    _finish_analysis(job, lease, spill_writer.seal() if spill_writer is not None else None)
     _refresh(job, on_progress)
 
 
@@ -290,10 +317,20 @@ def _commit_analysis_batch(job: ImportJob, lease, batch: CheckedBatch, writer: P
         )
 
 
-def _finish_analysis(job: ImportJob, lease) -> None:
-    """``ready`` (dry run) or ``processing``, unless the file has too many invalid rows."""
+def _finish_analysis(job: ImportJob, lease, spilled: uuid.UUID | None) -> None:
+    """``ready`` (dry run) or ``processing``, unless the file has too many invalid rows.
+
+    ``spilled`` names the spill of this run's valid rows, if it kept one (imports/spill.py).
+    """
     with transaction.atomic():
-        _checkpoint(job, lease, ImportStatus.ANALYZING, total_rows=F("analyzed_rows"), analyzed_fraction=1.0)
+        _checkpoint(
+            job,
+            lease,
+            ImportStatus.ANALYZING,
+            total_rows=F("analyzed_rows"),
+            analyzed_fraction=1.0,
+            analysis_spill=spilled,
+        )
     job.refresh_from_db()
     summary = error_summary(job.pk)
     if job.max_errors is not None and job.failed_rows > job.max_errors:
@@ -329,18 +366,23 @@ def _finish_analysis(job: ImportJob, lease) -> None:
 
 
 def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> None:
-    """Pass 2: read the file again and write each batch's valid rows with its checkpoint.
+    """Pass 2: write each batch's valid rows with its checkpoint.
 
-    The rows pass 1 rejected are those with an error in the logs (the whole-file checks need not
-    run again); a row number at or below the checkpoint was written by an earlier run.
+    The rows come from the analysis' spill when this machine has it, else from the file read
+    again; a row number at or below the checkpoint was written by an earlier run.
     """
     writer = product_writer()
     mostly_unchanged = False
     done = job.checkpoint_row
-    with _open_batches(job, after=done) as batches, _collector_paused(), _read_ahead(batches) as checked:
-        for batch in checked:
+    with (
+        closing(_rows_to_write(job, after=done)) as batches,
+        _collector_paused(),
+        _read_ahead(batches) as ready,
+    ):
+        for batch in ready:
             rows = batch.valid.filter(pl.col("row_number") > done)
-            rows = rows.filter(~pl.col("row_number").is_in(_rejected_rows(job, rows).implode()))
+            if not batch.screened:
+                rows = rows.filter(~pl.col("row_number").is_in(_rejected_rows(job, rows).implode()))
             with transaction.atomic():
                 counts = writer.upsert(
                     rows,
@@ -373,7 +415,38 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
             f"Import completed: {job.products_created} created, {job.products_updated} updated, "
             f"{job.products_unchanged} unchanged, {job.failed_rows} failed.",
         )
+    spill.discard(job.pk)
     _refresh(job, on_progress)
+
+
+@dataclass
+class _RowsToWrite:
+    """One batch for pass 2: its valid rows, and the number of its last row (the checkpoint)."""
+
+    valid: pl.DataFrame
+    last_number: int
+    # Whether the whole-file checks already removed the rows they reject (a spill's rows are
+    # pass 1's final ones; a file read again still holds the rows whose errors pass 1 logged).
+    screened: bool
+
+
+def _rows_to_write(job: ImportJob, *, after: int) -> Generator[_RowsToWrite]:
+    """The batches with rows after row ``after``: the analysis' spill's when this machine has it
+    (from the first of its files that does not read back, the file's), else the file's."""
+    spilled = spill.spilled_batches(job.pk, job.analysis_spill, after=after)
+    if spilled is not None:
+        try:
+            for valid, last_number in spilled:
+                yield _RowsToWrite(valid, last_number, screened=True)
+                after = last_number
+            return
+        except spill.SpillUnreadable as exc:
+            logger.warning(
+                "import %s: spill file %s unreadable; reading the file after row %s", job.pk, exc, after
+            )
+    with _open_batches(job, after=after) as checked:
+        for batch in checked:
+            yield _RowsToWrite(batch.valid, batch.last_number, screened=False)
 
 
 def _rejected_rows(job: ImportJob, rows: pl.DataFrame) -> pl.Series:

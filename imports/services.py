@@ -298,6 +298,7 @@ def import_job_reanalyze(
             products_unchanged=0,
             analyzed_fraction=0.0,
             checkpoint_row=0,
+            analysis_spill=None,
             attempts=0,
             lease_token=None,
             started_at=None,

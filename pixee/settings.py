@@ -203,6 +203,13 @@ PIXEE_IMPORT_CHUNK_SIZE = env.int(
     "PIXEE_IMPORT_CHUNK_SIZE",
     default=2_000 if DATABASES["default"]["ENGINE"] == "pixee.sqlite" else 20_000,
 )
+# Where a worker keeps the valid rows of an analysis for its processing (imports/spill.py): a
+# folder on the worker's own disk, about 7 MiB per million rows while a job is ready or running.
+# PIXEE_IMPORT_SPILL=false makes processing read and validate the stored file again instead.
+PIXEE_IMPORT_SPILL = env.bool("PIXEE_IMPORT_SPILL", default=True)
+PIXEE_SPILL_DIR = Path(env.str("PIXEE_SPILL_DIR", default=str(VAR_DIR / "tmp" / "spill")))
+# A spill left by a job that is still ready (a dry run never confirmed) is dropped after this.
+PIXEE_SPILL_MAX_AGE_HOURS = env.int("PIXEE_SPILL_MAX_AGE_HOURS", default=24)
 # A worker whose heartbeat is older than this is presumed dead; its job is re-enqueued.
 PIXEE_JOB_HEARTBEAT_TIMEOUT = env.int("PIXEE_JOB_HEARTBEAT_TIMEOUT", default=120)
 PIXEE_JOB_MAX_ATTEMPTS = env.int("PIXEE_JOB_MAX_ATTEMPTS", default=5)

@@ -25,11 +25,13 @@ FILES = Path(__file__).resolve().parent / "files"
 
 @pytest.fixture(autouse=True, scope="session")
 def _media_root(tmp_path_factory):
-    """Uploads go to a temporary MEDIA_ROOT, shared with the worker process."""
-    media = tmp_path_factory.mktemp("media")
-    settings.MEDIA_ROOT = media
-    os.environ["MEDIA_ROOT"] = str(media)
-    yield media
+    """Uploads go to a temporary MEDIA_ROOT, and analyses keep their valid rows in a temporary
+    PIXEE_SPILL_DIR, both shared with the worker process."""
+    for setting in ("MEDIA_ROOT", "PIXEE_SPILL_DIR"):
+        folder = tmp_path_factory.mktemp(setting.lower())
+        setattr(settings, setting, folder)
+        os.environ[setting] = str(folder)
+    yield settings.MEDIA_ROOT
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -60,7 +60,14 @@ def embedded(tmp_path):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT", "PIXEE_IMPORT_CHUNK_SIZE")
+        if k
+        not in (
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "MEDIA_ROOT",
+            "PIXEE_SPILL_DIR",
+            "PIXEE_IMPORT_CHUNK_SIZE",
+        )
     }
     var = tmp_path / "var"
     env.update(PIXEE_VAR_DIR=str(var), PORT=str(port), BIN=str(ROOT / ".venv" / "bin"))
