@@ -7,6 +7,10 @@ from django.utils.html import format_html
 from pixee.adminsite import json_block
 
 from .models import Product
+from .vocabulary import FIELDS, SUPPLIER_FIELD
+
+# Long, linked or nested: shown apart, in their own way (the URL as a link, the JSON as a block).
+_CONTENT = ("description", "image_url", "attributes")
 
 
 @admin.register(Product)
@@ -19,7 +23,7 @@ class ProductAdmin(admin.ModelAdmin):
     # A catalog of millions: counting the unfiltered table again on every search page is wasted work.
     show_full_result_count = False
     fieldsets = (
-        (None, {"fields": ("ean", "name", "price", "brand", "category", "stock", "sku", "supplier_code")}),
+        (None, {"fields": (*(f for f in FIELDS if f not in _CONTENT), SUPPLIER_FIELD)}),
         ("Content", {"fields": ("description", "image_link", "attributes_json")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )

@@ -28,7 +28,7 @@ class Product(models.Model):
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     brand = models.CharField(max_length=255, blank=True, default="")
     category = models.CharField(max_length=500, blank=True, default="")
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(max_length=65_000, blank=True, default="")
     stock = models.PositiveIntegerField(null=True, blank=True)
     image_url = models.URLField(max_length=2000, blank=True, default="")
     sku = models.CharField("SKU", max_length=255, blank=True, default="")

@@ -1,6 +1,6 @@
 """The bulk upsert of products by EAN, counting what it created, updated and left unchanged.
 
-Rows come as a polars frame of normalised product rows (``ean`` and ``PRODUCT_FIELDS``: text
+Rows come as a polars frame of normalised product rows (``ean`` and ``vocabulary.PRODUCT_FIELDS``: text
 stripped and null when absent, price as decimal text, attributes as JSON text), so the catalog
 does not depend on how imports read files. Semantics (CONTRACT §3): a new EAN creates a product;
 a known EAN takes only the fields present and non-empty in the row (null or ``""`` means
@@ -25,23 +25,38 @@ from django.utils import timezone
 from pixee.bulk import copy_csv
 
 from .models import Product, ProductChange
-
-# What a row carries besides its EAN, in display order; supplier_code comes from the job.
-PRODUCT_FIELDS = (
-    "name",
-    "price",
-    "brand",
-    "category",
-    "description",
-    "stock",
-    "image_url",
-    "sku",
-    "attributes",
+from .vocabulary import (
+    ATTRIBUTES,
+    DECIMAL_FIELDS,
+    FIELDS,
+    KEY,
+    PRODUCT_FIELDS,
+    SUPPLIER_FIELD,
+    TEXT_FIELDS,
+    VALUE_FIELDS,
+    ImportedField,
 )
-# NULL means "absent" for these; for text fields "" means absent too.
-VALUE_FIELDS = ("price", "stock")
-TEXT_FIELDS = tuple(f for f in PRODUCT_FIELDS if f not in (*VALUE_FIELDS, "attributes"))
-WRITTEN_FIELDS = (*PRODUCT_FIELDS, "supplier_code")
+
+WRITTEN_FIELDS = (*PRODUCT_FIELDS, SUPPLIER_FIELD)
+# Written as text: "" or NULL in a row means absent.
+WRITTEN_TEXT_FIELDS = (*TEXT_FIELDS, SUPPLIER_FIELD)
+# The temporary table a chunk is copied into: the columns of a valid row (free-length text:
+# validation has bounded it), and the job's supplier code.
+_SQL_TYPES = {"text": "text", "integer": "integer", "json": "jsonb"}
+
+
+def sql_type(field: ImportedField) -> str:
+    """The PostgreSQL type a product field's value is copied or cast as."""
+    if field.kind == "decimal":
+        return f"numeric({field.max_digits}, {field.decimal_places})"
+    return _SQL_TYPES[field.kind]
+
+
+_IMPORT_ROWS_COLUMNS = ", ".join(
+    [f'row_number integer, {KEY} varchar({FIELDS[KEY].max_length}) COLLATE "C"']
+    + [f"{name} {sql_type(FIELDS[name])}" for name in PRODUCT_FIELDS]
+    + [f"{SUPPLIER_FIELD} text"]
+)
 # What a ProductChange keeps of a product, before and after: enough to put it back exactly.
 RECORDED_FIELDS = (*WRITTEN_FIELDS, "updated_at")
 
@@ -88,7 +103,7 @@ def product_writer() -> ProductWriter:
 def changed_fields(existing: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
     """The fields ``incoming`` would change on ``existing``, with their new values."""
     changes: dict[str, Any] = {}
-    for field in (*TEXT_FIELDS, "supplier_code"):
+    for field in WRITTEN_TEXT_FIELDS:
         value = incoming.get(field)
         if value and value != existing[field]:
             changes[field] = value
@@ -105,14 +120,17 @@ def changed_fields(existing: dict[str, Any], incoming: dict[str, Any]) -> dict[s
 
 def python_rows(rows: pl.DataFrame) -> list[dict[str, Any]]:
     """``rows`` as dicts of Python values: Decimal prices, dict attributes."""
-    result = []
-    for row in rows.iter_rows(named=True):
-        if row["price"] is not None:
-            row["price"] = Decimal(row["price"])
-        if row["attributes"] is not None:
-            row["attributes"] = json.loads(row["attributes"])
-        result.append(row)
-    return result
+    return [python_row(row) for row in rows.iter_rows(named=True)]
+
+
+def python_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One row of ``rows`` (a dict, changed in place) as Python values."""
+    for field in DECIMAL_FIELDS:
+        if row[field] is not None:
+            row[field] = Decimal(row[field])
+    if row[ATTRIBUTES] is not None:
+        row[ATTRIBUTES] = json.loads(row[ATTRIBUTES])
+    return row
 
 
 class PythonProductWriter:
@@ -144,7 +162,7 @@ class PythonProductWriter:
             [
                 Product(
                     ean=row["ean"],
-                    **{f: row[f] or "" for f in (*TEXT_FIELDS, "supplier_code")},
+                    **{f: row[f] or "" for f in WRITTEN_TEXT_FIELDS},
                     **{f: row[f] for f in VALUE_FIELDS},
                     attributes=row["attributes"] or {},
                     created_by_job=job_id,
@@ -199,7 +217,7 @@ class PostgresProductWriter:
     def _merged(self, new: str) -> tuple[str, str]:
         """The row of values after the merge, and the existing row, as SQL, for comparison."""
         merged, current = [], []
-        for field in (*TEXT_FIELDS, "supplier_code"):
+        for field in WRITTEN_TEXT_FIELDS:
             merged.append(f"COALESCE(NULLIF({new}.{field}, ''), p.{field})")
             current.append(f"p.{field}")
         for field in VALUE_FIELDS:
@@ -211,13 +229,7 @@ class PostgresProductWriter:
 
     def _load(self, cursor, rows: pl.DataFrame, supplier_code: str) -> str:
         """COPY ``rows`` into a temporary table dropped at commit; returns its name."""
-        cursor.execute(
-            """CREATE TEMP TABLE import_rows (
-                   row_number integer, ean varchar(13) COLLATE "C", name text, price numeric(12, 2),
-                   brand text, category text, description text, stock integer, image_url text, sku text,
-                   attributes jsonb, supplier_code text
-               ) ON COMMIT DROP"""
-        )
+        cursor.execute(f"CREATE TEMP TABLE import_rows ({_IMPORT_ROWS_COLUMNS}) ON COMMIT DROP")
         copy_csv(cursor, "import_rows", _with_supplier(rows, supplier_code))
         return "import_rows"
 
@@ -281,14 +293,14 @@ class PostgresProductWriter:
         # attributes {}, absent price or stock NULL.
         inserted = ", ".join(
             f"s.{f}"
-            if f in VALUE_FIELDS or f == "supplier_code"
+            if f in VALUE_FIELDS or f == SUPPLIER_FIELD
             else "COALESCE(s.attributes, '{}'::jsonb)"
             if f == "attributes"
             else f"COALESCE(s.{f}, '')"
             for f in WRITTEN_FIELDS
         )
         assignments = ", ".join(
-            [f"{f} = COALESCE(NULLIF(EXCLUDED.{f}, ''), p.{f})" for f in (*TEXT_FIELDS, "supplier_code")]
+            [f"{f} = COALESCE(NULLIF(EXCLUDED.{f}, ''), p.{f})" for f in WRITTEN_TEXT_FIELDS]
             + [f"{f} = COALESCE(EXCLUDED.{f}, p.{f})" for f in VALUE_FIELDS]
             + ["attributes = p.attributes || EXCLUDED.attributes", "updated_at = EXCLUDED.updated_at"]
             + ["last_job = EXCLUDED.last_job"]
@@ -344,9 +356,9 @@ def _with_supplier(rows: pl.DataFrame, supplier_code: str) -> pl.DataFrame:
     row_number = pl.col("row_number") if "row_number" in rows.columns else pl.lit(None, dtype=pl.Int64)
     return rows.select(
         row_number.alias("row_number"),
-        "ean",
+        KEY,
         *PRODUCT_FIELDS,
-        supplier_code=pl.lit(supplier_code, dtype=pl.Utf8),
+        pl.lit(supplier_code, dtype=pl.Utf8).alias(SUPPLIER_FIELD),
     )
 
 
@@ -382,16 +394,15 @@ def _copy_new(cursor, rows: pl.DataFrame, supplier_code: str, job_id) -> None:
         cursor,
         "catalog_product",
         rows.select(
-            "ean",
+            KEY,
             *text,
-            "price",
-            "stock",
-            pl.col("attributes").fill_null("{}"),
-            supplier_code=pl.lit(supplier_code, dtype=pl.Utf8),
+            *VALUE_FIELDS,
+            pl.col(ATTRIBUTES).fill_null("{}"),
+            pl.lit(supplier_code, dtype=pl.Utf8).alias(SUPPLIER_FIELD),
             created_at=pl.lit(now),
             updated_at=pl.lit(now),
             created_by_job=pl.lit(None if job_id is None else str(job_id), dtype=pl.Utf8),
             last_job=pl.lit(None if job_id is None else str(job_id), dtype=pl.Utf8),
         ),
-        not_null=(*TEXT_FIELDS, "supplier_code"),
+        not_null=WRITTEN_TEXT_FIELDS,
     )

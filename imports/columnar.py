@@ -15,31 +15,29 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 
 import polars as pl
 
+from catalog.upsert import python_row
+from catalog.vocabulary import ATTRIBUTES, DECIMAL_FIELDS, FIELDS, MAX_LENGTHS, TEXT_FIELDS, URL_FIELDS
 from pixee.text import PYTHON_WHITESPACE, unstorable
 
 from .choices import LogLevel
 from .formats import RawBatch
 from .mapping import IGNORE, ColumnMapper
-from .validation import _TEXT_FIELDS, MAX_LENGTHS, RowResult, RowValidator
+from .validation import RowResult, RowValidator
 
 # The valid rows of a batch, normalised, as the catalog writers take them: text is stripped and
 # null when absent, price is decimal text, attributes are JSON text (null when there are none).
+_DTYPES: dict[str, type[pl.DataType]] = {
+    "text": pl.Utf8,
+    "decimal": pl.Utf8,
+    "integer": pl.Int64,
+    "json": pl.Utf8,
+}
 VALID_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
     "row_number": pl.Int64,
-    "ean": pl.Utf8,
-    "name": pl.Utf8,
-    "price": pl.Utf8,
-    "brand": pl.Utf8,
-    "category": pl.Utf8,
-    "description": pl.Utf8,
-    "stock": pl.Int64,
-    "image_url": pl.Utf8,
-    "sku": pl.Utf8,
-    "attributes": pl.Utf8,
+    **{name: _DTYPES[field.kind] for name, field in FIELDS.items()},
 }
 
 _VALID_COLUMNS = [pl.col(name).cast(dtype) for name, dtype in VALID_SCHEMA.items()]
@@ -157,13 +155,13 @@ class BatchValidator:
         ean = pl.col(column_of["ean"])
         checks.append(ean.str.contains(_PLAIN_EAN).fill_null(False) & _check_digit_ok(ean))
         out["ean"] = ean
-        for name in _TEXT_FIELDS:
+        for name in TEXT_FIELDS:
             if name not in column_of:
                 out[name] = pl.lit(None, dtype=pl.Utf8)
                 continue
             text = _present(pl.col(column_of[name]))
             checks.append(text.is_null() | (text.str.len_chars() <= MAX_LENGTHS[name]))
-            if name == "image_url":
+            if name in URL_FIELDS:
                 checks.append(text.is_null() | text.str.contains(_PLAIN_URL))
             out[name] = text
         out["price"], price_ok = _price(column_of.get("price"))
@@ -262,10 +260,11 @@ def _logs_of(results: list[RowResult]) -> list[LogEntry]:
 def _as_valid_row(result: RowResult) -> tuple:
     """RowValidator's ``staged`` dict as a row of ``VALID_SCHEMA``."""
     staged = {**(result.staged or {}), "row_number": result.number}
-    if staged["price"] is not None:
-        staged["price"] = str(staged["price"])
-    if staged["attributes"] is not None:
-        staged["attributes"] = json.dumps(staged["attributes"], ensure_ascii=False)
+    for name in DECIMAL_FIELDS:
+        if staged[name] is not None:
+            staged[name] = str(staged[name])
+    if staged[ATTRIBUTES] is not None:
+        staged[ATTRIBUTES] = json.dumps(staged[ATTRIBUTES], ensure_ascii=False)
     return tuple(staged[name] for name in VALID_SCHEMA)
 
 
@@ -336,8 +335,4 @@ class FileChecks:
 
 def staged_dict(row: dict) -> dict:
     """A valid row (``VALID_SCHEMA``) as RowValidator's ``staged`` dict, for comparisons."""
-    return {
-        **{name: row[name] for name in ("ean", *_TEXT_FIELDS, "stock")},
-        "price": None if row["price"] is None else Decimal(row["price"]),
-        "attributes": None if row["attributes"] is None else json.loads(row["attributes"]),
-    }
+    return {name: value for name, value in python_row(dict(row)).items() if name in FIELDS}

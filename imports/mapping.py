@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from catalog.vocabulary import MAPPABLE_FIELDS
 from pixee.text import unstorable
 
-# The fields a column can feed (supplier_code comes from the job, attributes from the leftovers).
-PRODUCT_FIELDS = ("ean", "name", "price", "brand", "category", "description", "stock", "image_url", "sku")
 IGNORE = ""
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -398,7 +397,7 @@ def validate_explicit_mapping(mapping: object) -> dict[str, str]:
     """The client's mapping, checked: a JSON object of column → product field (``""`` ignores)."""
     if not isinstance(mapping, dict):
         raise MappingError("mapping must be a JSON object of file column → product field.")
-    allowed = {*PRODUCT_FIELDS, IGNORE}
+    allowed = {*MAPPABLE_FIELDS, IGNORE}
     for column, field in mapping.items():
         if problem := unstorable(column):
             # No file column has one, and the job's mapping (jsonb) could not be saved.
@@ -406,7 +405,7 @@ def validate_explicit_mapping(mapping: object) -> dict[str, str]:
         if not isinstance(field, str) or field not in allowed:
             raise MappingError(
                 f"mapping['{column}'] = {field!r} is not a product field "
-                f'(expected one of: {", ".join(PRODUCT_FIELDS)}, or "" to ignore the column).'
+                f'(expected one of: {", ".join(MAPPABLE_FIELDS)}, or "" to ignore the column).'
             )
     fields = [f for f in mapping.values() if f]
     duplicates = sorted({f for f in fields if fields.count(f) > 1})

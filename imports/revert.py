@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.models import Product, ProductChange
-from catalog.upsert import RECORDED_FIELDS
+from catalog.upsert import RECORDED_FIELDS, sql_type
+from catalog.vocabulary import FIELDS
 from pixee.events import announce
 
 from .choices import ImportStatus, LogLevel
@@ -118,15 +119,7 @@ def _restore(job: ImportJob, changes: list[Any]) -> set[str]:
 
 def _restore_set_based(job: ImportJob, changes: list[dict]) -> set[str]:
     """One UPDATE … FROM the change records, for the products the job still owns."""
-    casts = {"price": "numeric", "stock": "integer", "updated_at": "timestamptz"}
-    assignments = [
-        "attributes = c.before -> 'attributes'"
-        if field == "attributes"
-        else f"{field} = (c.before ->> '{field}')::{casts[field]}"
-        if field in casts
-        else f"{field} = c.before ->> '{field}'"
-        for field in RECORDED_FIELDS
-    ]
+    assignments = [f"{field} = (c.before ->> '{field}')::{_column_type(field)}" for field in RECORDED_FIELDS]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE catalog_product AS p SET {", ".join(assignments)}, last_job = c.previous_job
@@ -150,8 +143,15 @@ def _restore_one_by_one(job: ImportJob, changes: list[dict]) -> set[str]:
     return restored
 
 
+def _column_type(field: str) -> str:
+    """The PostgreSQL type a recorded field's JSON text is cast back to."""
+    if field == "updated_at":
+        return "timestamptz"
+    return sql_type(FIELDS[field]) if field in FIELDS else "text"  # supplier_code: text
+
+
 def _python_value(field: str, value):
-    if field == "price" and value is not None:
+    if field in FIELDS and FIELDS[field].kind == "decimal" and value is not None:
         return Decimal(str(value))
     if field == "updated_at":
         return parse_datetime(value)

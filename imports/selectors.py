@@ -9,7 +9,7 @@ from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, QuerySet
 
-from catalog.upsert import PRODUCT_FIELDS
+from catalog.vocabulary import FIELDS
 from pixee.errors import Conflict
 
 from .choices import FailureKind
@@ -18,7 +18,7 @@ from .models import ImportJob, ImportLog
 from .pipeline import job_mapping_plan
 from .validation import RowValidator
 
-PREVIEW_FIELDS = ("ean", *PRODUCT_FIELDS)
+PREVIEW_FIELDS = tuple(FIELDS)
 
 
 def import_job_list(

@@ -13,19 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from catalog.ean import EanError, normalize_ean
+from catalog.vocabulary import MAX_LENGTHS, TEXT_FIELDS, URL_FIELDS
 from pixee.text import storable, unstorable
 
 from .formats import RawRow
 from .mapping import IGNORE, ColumnMapper
 
-MAX_LENGTHS = {
-    "name": 500,
-    "brand": 255,
-    "category": 500,
-    "sku": 255,
-    "image_url": 2000,
-    "description": 65_000,
-}
 MAX_PRICE = Decimal("9999999999.99")
 LOGGED_VALUE_CHARS = 500
 
@@ -194,8 +187,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-# In the order their errors are reported.
-_TEXT_FIELDS = ("name", "brand", "category", "description", "sku", "image_url")
+# In the order their errors are reported: the URL fields, whose form is checked too, last.
+CHECKED_TEXT_FIELDS = (*(f for f in TEXT_FIELDS if f not in URL_FIELDS), *URL_FIELDS)
 
 
 class RowValidator:
@@ -251,7 +244,7 @@ class RowValidator:
             return result  # the row cannot be stored: its other checks would only add noise
         staged: dict[str, Any] = {"attributes": attributes or None}
         self._ean(fields.get("ean"), staged, result)
-        for name in _TEXT_FIELDS:
+        for name in CHECKED_TEXT_FIELDS:
             value = fields.get(name)
             if value is None:
                 staged[name] = None
@@ -286,9 +279,9 @@ class RowValidator:
             result.errors.append(
                 FieldIssue(name, f"{name} too long ({len(text)} characters, at most {limit})", shown(value))
             )
-        elif name == "image_url" and not re.match(r"(?i)^https?://\S+$", text):
+        elif name in URL_FIELDS and not re.match(r"(?i)^https?://\S+$", text):
             result.errors.append(
-                FieldIssue(name, "image_url invalid (expected an http:// or https:// address)", shown(value))
+                FieldIssue(name, f"{name} invalid (expected an http:// or https:// address)", shown(value))
             )
         staged[name] = text or None
 

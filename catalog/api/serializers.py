@@ -10,20 +10,12 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
+        # Everything but the row's id and the job references (the undo's bookkeeping), in the
+        # model's order.
         fields = [
-            "ean",
-            "name",
-            "price",
-            "brand",
-            "category",
-            "description",
-            "stock",
-            "image_url",
-            "sku",
-            "supplier_code",
-            "attributes",
-            "created_at",
-            "updated_at",
+            field.name
+            for field in Product._meta.concrete_fields
+            if field.name not in ("id", "created_by_job", "last_job")
         ]
         # Always present in an answer: required in the schema, so generated types are not optional.
         read_only_fields = fields

@@ -3,6 +3,8 @@ import json
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.vocabulary import FIELDS, ImportedField
+
 from ..choices import ImportStatus, LogLevel, OnInvalidValue
 from ..models import ImportJob, ImportLog, SupplierMapping
 from ..services import MAX_ERRORS_VALIDATORS
@@ -152,22 +154,34 @@ class ValidationErrorSerializer(serializers.Serializer):
     value = serializers.CharField()
 
 
-class PreviewRowSerializer(serializers.Serializer):
-    """A row as the import reads it: the parsed values only, null where a value is invalid or
-    absent, and the row's errors."""
+def _preview_value(field: ImportedField) -> serializers.Field:
+    if field.kind == "decimal":
+        return serializers.DecimalField(
+            max_digits=field.max_digits,
+            decimal_places=field.decimal_places,
+            allow_null=True,
+            coerce_to_string=False,
+        )
+    if field.kind == "integer":
+        return serializers.IntegerField(allow_null=True)
+    if field.kind == "json":
+        return serializers.DictField(allow_null=True)
+    return serializers.CharField(allow_null=True)
 
-    row_number = serializers.IntegerField()
-    ean = serializers.CharField(allow_null=True)
-    name = serializers.CharField(allow_null=True)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=False)
-    brand = serializers.CharField(allow_null=True)
-    category = serializers.CharField(allow_null=True)
-    description = serializers.CharField(allow_null=True)
-    stock = serializers.IntegerField(allow_null=True)
-    image_url = serializers.CharField(allow_null=True)
-    sku = serializers.CharField(allow_null=True)
-    attributes = serializers.DictField(allow_null=True)
-    errors = ValidationErrorSerializer(many=True)  # type: ignore[assignment]  # the output key
+
+# A class of its own, built from the vocabulary: a field added to Product appears here too.
+PreviewRowSerializer = type(
+    "PreviewRowSerializer",
+    (serializers.Serializer,),
+    {
+        "__module__": __name__,
+        "__doc__": "A row as the import reads it: the parsed values only, null where a value is invalid or "
+        "absent, and the row's errors.",
+        "row_number": serializers.IntegerField(),
+        **{name: _preview_value(field) for name, field in FIELDS.items()},
+        "errors": ValidationErrorSerializer(many=True),  # the output key
+    },
+)
 
 
 class PreviewSerializer(serializers.Serializer):

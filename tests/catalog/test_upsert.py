@@ -5,7 +5,8 @@ import polars as pl
 import pytest
 
 from catalog.models import Product
-from catalog.upsert import PRODUCT_FIELDS, PostgresProductWriter, PythonProductWriter
+from catalog.upsert import PostgresProductWriter, PythonProductWriter
+from catalog.vocabulary import PRODUCT_FIELDS
 from imports.columnar import VALID_SCHEMA
 from tests.factories import ImportJobFactory, ProductFactory, ean13
 

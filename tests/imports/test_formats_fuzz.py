@@ -24,8 +24,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from catalog.vocabulary import MAPPABLE_FIELDS
 from imports.formats import FormatError, RawRow, reader_for
-from imports.mapping import PRODUCT_FIELDS, ColumnMapper
+from imports.mapping import ColumnMapper
 from imports.validation import RowValidator
 
 from ..realfiles import REALFILES
@@ -269,7 +270,7 @@ _columns = st.one_of(
 @st.composite
 def rows_and_mapping(draw):
     values = draw(st.dictionaries(_columns, _values, max_size=8))
-    fields = draw(st.permutations([*PRODUCT_FIELDS, "", ""]))
+    fields = draw(st.permutations([*MAPPABLE_FIELDS, "", ""]))
     mapping = {c: f for c, f in zip(values, fields, strict=False) if draw(st.booleans()) and "\x00" not in c}
     error = draw(st.none() | st.text(max_size=20))
     return RawRow(draw(st.integers(1, 10**6)), values, error), mapping
