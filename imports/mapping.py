@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from catalog.ean import EanError, normalize_ean
 from catalog.vocabulary import MAPPABLE_FIELDS
 from pixee.text import unstorable
+
+from .values import ValueProblem, is_http_url, parse_price, parse_stock
 
 IGNORE = ""
 
@@ -588,8 +591,6 @@ def _non_blank(values: list[Any]) -> list[Any]:
 
 
 def _gtin_share(values: list[Any]) -> float:
-    from catalog.ean import EanError, normalize_ean
-
     present = [v for v in _non_blank(values) if isinstance(v, str | int)]
     if len(present) < min(MIN_SAMPLED_VALUES, len(values)) or not present:
         return 0.0
@@ -605,8 +606,6 @@ def _gtin_share(values: list[Any]) -> float:
 
 def _misfit_share(field: str, values: list[Any]) -> float:
     """The share of the non-blank ``values`` that cannot be ``field``'s (price, stock, image_url)."""
-    from .validation import ValueProblem, parse_price, parse_stock
-
     checks = {
         "price": parse_price,
         "stock": parse_stock,
@@ -626,5 +625,5 @@ def _misfit_share(field: str, values: list[Any]) -> float:
 
 
 def _check_url(value: Any) -> None:
-    if not isinstance(value, str) or not re.match(r"(?i)^https?://\S+$", value.strip()):
+    if not isinstance(value, str) or not is_http_url(value.strip()):
         raise ValueError(value)

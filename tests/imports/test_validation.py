@@ -4,7 +4,8 @@ import pytest
 
 from imports.formats import RawRow
 from imports.mapping import ColumnMapper
-from imports.validation import RowValidator, ValueProblem, parse_price, parse_stock
+from imports.validation import RowValidator
+from imports.values import ValueProblem, parse_price, parse_stock
 
 
 @pytest.mark.parametrize(
