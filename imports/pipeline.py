@@ -333,33 +333,46 @@ def _finish_analysis(job: ImportJob, lease, spilled: uuid.UUID | None) -> None:
         )
     job.refresh_from_db()
     summary = error_summary(job.pk)
+    _check_max_errors(job, summary)
+    with transaction.atomic():
+        _checkpoint(job, lease, ImportStatus.ANALYZING)
+        if job.dry_run:
+            _finish_dry_run(job, summary)
+        else:
+            _start_processing(job, summary)
+
+
+def _check_max_errors(job: ImportJob, summary: str) -> None:
+    """Fail the job, having written nothing, when more rows are invalid than it accepts."""
     if job.max_errors is not None and job.failed_rows > job.max_errors:
         raise CriticalError(
             f"{job.failed_rows} rows are invalid, more than max_errors ({job.max_errors}); "
             f"nothing was imported. {summary}."
         )
-    with transaction.atomic():
-        _checkpoint(job, lease, ImportStatus.ANALYZING)
-        if job.dry_run:
-            state.transition(job.pk, "finish_dry_run", error_summary=summary)
-            milestone(
-                job.pk,
-                f"Dry run ready: {job.total_rows} rows, {job.failed_rows} failed; confirming would create "
-                f"{job.products_created}, update {job.products_updated} and leave "
-                f"{job.products_unchanged} unchanged.",
-            )
-        else:
-            state.transition(
-                job.pk,
-                "start_processing",
-                checkpoint_row=0,
-                processed_rows=job.failed_rows,
-                error_summary=summary,
-            )
-            milestone(
-                job.pk,
-                f"Analysis finished: {job.total_rows} rows, {job.failed_rows} failed; processing started.",
-            )
+
+
+def _finish_dry_run(job: ImportJob, summary: str) -> None:
+    state.transition(job.pk, "finish_dry_run", error_summary=summary)
+    milestone(
+        job.pk,
+        f"Dry run ready: {job.total_rows} rows, {job.failed_rows} failed; confirming would create "
+        f"{job.products_created}, update {job.products_updated} and leave "
+        f"{job.products_unchanged} unchanged.",
+    )
+
+
+def _start_processing(job: ImportJob, summary: str) -> None:
+    state.transition(
+        job.pk,
+        "start_processing",
+        checkpoint_row=0,
+        processed_rows=job.failed_rows,
+        error_summary=summary,
+    )
+    milestone(
+        job.pk,
+        f"Analysis finished: {job.total_rows} rows, {job.failed_rows} failed; processing started.",
+    )
 
 
 # --- processing -------------------------------------------------------------------------------

@@ -113,6 +113,20 @@ class RowValidator:
         if raw.error:
             result.errors.append(FieldIssue("", storable(raw.error)))
             return result
+        fields, attributes = self._sort_cells(raw, result)
+        if result.errors:
+            return result  # the row cannot be stored: its other checks would only add noise
+        staged = self._normalise(fields, attributes, result)
+        if result.errors and self.mapper.skip_invalid_values:
+            _keep_row_without_bad_values(staged, result)
+        result.parsed = {**staged, **{issue.field: None for issue in result.errors}}
+        if result.ok:
+            result.staged = staged
+        return result
+
+    def _sort_cells(self, raw: RawRow, result: RowResult) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The row's non-blank cells as (product field → value, attributes), without the ignored
+        columns; a value or a column name no database can store is an error on ``result``."""
         fields: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
         targets = self._targets
@@ -134,22 +148,26 @@ class RowValidator:
             else:
                 problem = _unstorable_in(value) if isinstance(value, dict | list) else None
             if problem or column in self._unstorable_columns:
-                if column in self._unstorable_columns:
-                    what = f"the name of column '{shown(column)}' holds {self._unstorable_columns[column]}"
-                else:
-                    what = f"the value of column '{shown(column)}' holds {problem}"
-                result.errors.append(
-                    FieldIssue(target or "attributes", f"{what}: it cannot be stored", shown(value))
-                )
+                result.errors.append(self._unstorable_issue(column, value, target, problem))
             if value is None or (isinstance(value, str) and (not value or value.isspace())):
                 continue  # blank: absent
             if target is None:
                 attributes[column] = value.strip() if isinstance(value, str) else json_value(value)
             else:
                 fields[target] = value
+        return fields, attributes
 
-        if result.errors:
-            return result  # the row cannot be stored: its other checks would only add noise
+    def _unstorable_issue(
+        self, column: str, value: Any, target: str | None, problem: str | None
+    ) -> FieldIssue:
+        if column in self._unstorable_columns:
+            what = f"the name of column '{shown(column)}' holds {self._unstorable_columns[column]}"
+        else:
+            what = f"the value of column '{shown(column)}' holds {problem}"
+        return FieldIssue(target or "attributes", f"{what}: it cannot be stored", shown(value))
+
+    def _normalise(self, fields: dict[str, Any], attributes: dict[str, Any], result: RowResult) -> dict:
+        """The row as the writers take it (``staged``); each field's problem is an issue on ``result``."""
         staged: dict[str, Any] = {"attributes": attributes or None}
         self._ean(fields.get("ean"), staged, result)
         for name in CHECKED_TEXT_FIELDS:
@@ -160,12 +178,7 @@ class RowValidator:
                 self._text_field(name, value, staged, result)
         self._value_field("price", fields.get("price"), staged, result)
         self._value_field("stock", fields.get("stock"), staged, result)
-        if result.errors and self.mapper.skip_invalid_values:
-            _keep_row_without_bad_values(staged, result)
-        result.parsed = {**staged, **{issue.field: None for issue in result.errors}}
-        if result.ok:
-            result.staged = staged
-        return result
+        return staged
 
     def _ean(self, value: Any, staged: dict, result: RowResult) -> None:
         try:
