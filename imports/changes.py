@@ -25,7 +25,7 @@ from .choices import ImportStatus, LogLevel
 from .columnar import BatchValidator
 from .formats import reader_for
 from .models import ImportJob, ImportLog
-from .pipeline import job_mapping_plan
+from .runner import job_mapping_plan
 from .selectors import stored_file_unavailable
 
 ACTIONS = ("created", "updated", "unchanged", "failed")

@@ -29,7 +29,7 @@ from pixee.events import announce
 from .choices import ImportStatus, LogLevel
 from .logs import write_logs
 from .models import ImportJob
-from .pipeline import milestone
+from .runner import milestone
 from .signals import import_job_reverted
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from pixee.errors import Conflict
 from .choices import FailureKind
 from .formats import FormatError, reader_for
 from .models import ImportJob, ImportLog
-from .pipeline import job_mapping_plan
+from .runner import job_mapping_plan
 from .validation import RowValidator
 
 PREVIEW_FIELDS = tuple(FIELDS)

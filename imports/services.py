@@ -25,7 +25,7 @@ from pixee.idempotency import idempotent_create, request_fingerprint
 from pixee.limits import max_upload_bytes
 from pixee.netguard import check_endpoint_url
 
-from . import pipeline, revert, selectors, state
+from . import revert, runner, selectors, state
 from .choices import ImportStatus, OnInvalidValue
 from .formats import content_mismatch, file_type_from_name, supported_types
 from .mapping import validate_explicit_mapping
@@ -305,7 +305,7 @@ def import_job_reanalyze(
             completed_at=None,
         )
         ImportLog.objects.filter(job_id=job.pk, row_number__isnull=False).delete()
-        pipeline.milestone(job.pk, "Re-analysis requested with a new mapping.")
+        runner.milestone(job.pk, "Re-analysis requested with a new mapping.")
         _enqueue_run(job)
     job.refresh_from_db()
     return job
@@ -313,7 +313,7 @@ def import_job_reanalyze(
 
 def import_job_run(*, job_id, on_progress=None) -> ImportJob:
     """Run the job's pipeline in this process until it completes, fails, pauses or waits at ready."""
-    pipeline.run(job_id, on_progress=on_progress)
+    runner.run(job_id, on_progress=on_progress)
     return ImportJob.objects.get(pk=job_id)
 
 
@@ -321,7 +321,7 @@ def import_job_pause(*, job: ImportJob) -> ImportJob:
     """Pause a running job; the worker stops within one chunk and writes nothing while paused."""
     with transaction.atomic():
         state.transition(job.pk, "pause")
-        pipeline.milestone(job.pk, "Paused by the user.")
+        runner.milestone(job.pk, "Paused by the user.")
     job.refresh_from_db()
     return job
 
@@ -330,7 +330,7 @@ def import_job_resume(*, job: ImportJob) -> ImportJob:
     """Resume a paused job from its last checkpoint."""
     with transaction.atomic():
         state.transition(job.pk, "resume")
-        pipeline.milestone(job.pk, "Resumed by the user.")
+        runner.milestone(job.pk, "Resumed by the user.")
         _enqueue_run(job)
     job.refresh_from_db()
     return job
@@ -349,7 +349,7 @@ def import_job_confirm(*, job: ImportJob) -> ImportJob:
             products_unchanged=0,
             attempts=0,
         )
-        pipeline.milestone(job.pk, "Dry run confirmed: processing started.")
+        runner.milestone(job.pk, "Dry run confirmed: processing started.")
         _enqueue_run(job)
     job.refresh_from_db()
     return job
@@ -362,7 +362,7 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
     """
     with transaction.atomic():
         state.transition(job.pk, "cancel")
-        pipeline.milestone(job.pk, "Cancelled by the user; the stored file is discarded.")
+        runner.milestone(job.pk, "Cancelled by the user; the stored file is discarded.")
         job_id = str(job.pk)
         transaction.on_commit(lambda: enqueue_task("imports.tasks.discard_import_data", job_id))
     job.refresh_from_db()
@@ -404,7 +404,7 @@ def import_job_revert(*, job: ImportJob) -> ImportJob:
             raise Conflict(
                 f"Cannot revert a job that is {job.status}: only completed or cancelled imports can be."
             )
-        pipeline.milestone(job.pk, "Revert requested: restoring the products this import changed.")
+        runner.milestone(job.pk, "Revert requested: restoring the products this import changed.")
         job_id = str(job.pk)
         transaction.on_commit(lambda: enqueue_task("imports.tasks.revert_import_job", job_id))
     job.refresh_from_db()
@@ -433,7 +433,7 @@ def import_jobs_sweep() -> list[str]:
         if ImportJob.objects.filter(pk=job_id, heartbeat_at=heartbeat).update(
             lease_token=None, heartbeat_at=now
         ):
-            pipeline.milestone(
+            runner.milestone(
                 job_id,
                 "No sign of life from the worker running this job: restarting it from its last checkpoint.",
                 level="warning",
@@ -447,7 +447,7 @@ def import_jobs_sweep() -> list[str]:
         if ImportJob.objects.filter(pk=job_id, heartbeat_at=heartbeat).update(
             lease_token=None, heartbeat_at=now
         ):
-            pipeline.milestone(job_id, "No sign of life from the revert: restarting it from its checkpoint.")
+            runner.milestone(job_id, "No sign of life from the revert: restarting it from its checkpoint.")
             enqueue_task("imports.tasks.revert_import_job", str(job_id))
             swept.append(str(job_id))
     return swept

@@ -1,6 +1,6 @@
 """Row validation, pure: a raw record in, a normalised product row or field errors out.
 
-Nothing here touches the database; the pipeline calls it for every row and stages the results.
+Nothing here touches the database; the job runner calls it (through columnar.py) for each row it checks.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def writer(request, monkeypatch):
         pytest.skip("PostgreSQL only")
     if request.param == "python":
         monkeypatch.setattr(upsert, "product_writer", upsert.PythonProductWriter)
-        monkeypatch.setattr("imports.pipeline.product_writer", upsert.PythonProductWriter)
+        monkeypatch.setattr("imports.runner.product_writer", upsert.PythonProductWriter)
         monkeypatch.setattr(revert, "_restore_set_based", revert._restore_one_by_one)
     return request.param
 

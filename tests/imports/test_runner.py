@@ -1,4 +1,4 @@
-"""The pipeline run in-process on the real database: counts, logs, failures."""
+"""The job runner in this process, on the real database: counts, logs, failures."""
 
 from decimal import Decimal
 
