@@ -1,4 +1,4 @@
-"""XML: the repeated element under the root is the record, its children the fields; by defusedxml.
+"""XML: the repeated element under the root is the record, its children the fields; by expat.
 
 Where the records are: the shallowest element name that repeats under one parent, reached from
 the root through plain wrappers (elements without attributes of their own): ``SHOP/SHOPITEM``,
@@ -6,7 +6,7 @@ the root through plain wrappers (elements without attributes of their own): ``SH
 file (at most ``SCAN_ELEMENTS`` elements) finds it; without any repeat, the root's children are
 the records. Elements outside the records (a feed's own ``title``) are skipped.
 
-Streamed with ``iterparse``: each record is converted when its end tag is read and then dropped
+Streamed with expat: each record is converted when its end tag is read and then dropped
 from the tree, so memory stays flat whatever the file's size. Entity declarations, internal DTD
 subsets and external references are refused outright (CONTRACT §3: a safety limit, so a critical
 error). A DOCTYPE that only names an external DTD (``<!DOCTYPE x SYSTEM "…dtd">``, as Icecat
@@ -31,6 +31,8 @@ import codecs
 import re
 from collections.abc import Iterator
 from typing import Any
+from xml.etree.ElementTree import TreeBuilder
+from xml.parsers import expat
 
 from .base import (
     MAX_COLUMNS,
@@ -52,7 +54,10 @@ MAX_RECORD_ELEMENTS = 10_000
 # Elements the first pass reads, at most, to find where the records are.
 SCAN_ELEMENTS = 50_000
 HEAD_BYTES = 4096
-_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+# Names as expat gives them with namespace processing: ``uri}local``.
+_W3C = "http://www.w3.org/"
+_XSI_NIL = "http://www.w3.org/2001/XMLSchema-instance}nil"
+BLOCK_BYTES = 1 << 16
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _DECLARATION_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""")
 # A DOCTYPE naming only an external DTD: no internal subset, so nothing it could declare is read.
@@ -95,6 +100,7 @@ class XmlReader(RowReader):
         self._in_record = False
         self._root_tag = ""
         self._prefixes: dict[str, str] = {}  # namespace URI -> the prefix the document gives it
+        self._names = _Names(self._name)
         self._record_path = self._find_record_path(head)
         self.fileobj.seek(0)
         self._position = 0
@@ -139,122 +145,133 @@ class XmlReader(RowReader):
         with_children: set[tuple[str, ...]] = set()
         # element, its path, its children's names, whether records may lie below it
         stack: list[tuple[Any, tuple[str, ...], set[str], bool]] = []
+        builder = TreeBuilder()
         elements = 0
+
+        def start(tag: str, attributes: dict[str, str]) -> None:
+            nonlocal elements
+            elements += 1
+            element = builder.start(tag, attributes)
+            name = self._name(tag)
+            if not stack:
+                stack.append((element, (name,), set(), True))
+                return
+            _, parent_path, names, open_below = stack[-1]
+            path = (*parent_path, name)
+            if open_below and name in names:
+                repeats[path] = repeats.get(path, 0) + 1
+            names.add(name)
+            plain = not any(not k.startswith(_W3C) for k in attributes)
+            stack.append((element, path, set(), open_below and plain))
+            if len(stack) > MAX_NESTING or elements > SCAN_ELEMENTS:
+                raise _ScanDone()
+
+        def end(tag: str) -> None:
+            element = builder.end(tag)
+            _, path, names, _ = stack.pop()
+            if names or element.attrib:  # a record has fields: children or attributes
+                with_children.add(path)
+            if not stack:
+                raise _ScanDone()
+            stack[-1][0].remove(element)  # its parent's only child by now: memory stays flat
+
         try:
-            for event, element in self._events(self._source(head), ("start", "end", "start-ns")):
-                if event == "start-ns":
-                    continue
-                if event == "start":
-                    elements += 1
-                    name = self._name(element.tag)
-                    if not stack:
-                        stack.append((element, (name,), set(), True))
-                        continue
-                    _, parent_path, names, open_below = stack[-1]
-                    path = (*parent_path, name)
-                    if open_below and name in names:
-                        repeats[path] = repeats.get(path, 0) + 1
-                    names.add(name)
-                    plain = not any(not k.startswith("{http://www.w3.org/") for k in element.attrib)
-                    stack.append((element, path, set(), open_below and plain))
-                    if len(stack) > MAX_NESTING or elements > SCAN_ELEMENTS:
-                        break
-                    continue
-                _, path, names, _ = stack.pop()
-                if names or element.attrib:  # a record has fields: children or attributes
-                    with_children.add(path)
-                if not stack:
-                    break
-                stack[-1][0].remove(element)  # its parent's only child by now: memory stays flat
-        except FormatError:
-            pass  # the reading pass reports it, naming the record it is in
+            for _ in self._parse(self._source(head), builder, start, end):
+                pass
+        except (_ScanDone, FormatError):
+            pass  # a FormatError: the reading pass reports it, naming the record it is in
         candidates = [path for path in repeats if path in with_children]
         if not candidates:
             return ("*", "*")  # no repeated record: the root's children are the records
         return min(candidates, key=lambda path: (len(path), -repeats[path]))
 
-    def _events(self, source, events: tuple[str, ...]):
-        from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
-        from defusedxml.ElementTree import ParseError, iterparse
+    def _parse(self, source, builder: TreeBuilder, start, end) -> Iterator[None]:
+        """Feed ``source`` to expat block by block, its elements built by ``builder`` as ``start``
+        and ``end`` say; yields after each block.
 
+        pyexpat's handlers call the C TreeBuilder straight away: the file's text never passes
+        through Python code, only each element's start and end do. Names come as ``uri}local``.
+        What defusedxml forbids is refused the way it does it, by handlers that raise.
+        """
+        parser = expat.ParserCreate(namespace_separator="}")
+        parser.buffer_text = True
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = builder.data
+        parser.StartNamespaceDeclHandler = self._declare_prefix
+        if not self._allow_doctype:
+            parser.StartDoctypeDeclHandler = _refuse_doctype
+        parser.EntityDeclHandler = _refuse_entity
+        parser.UnparsedEntityDeclHandler = _refuse_unparsed_entity
+        parser.ExternalEntityRefHandler = _refuse_external_reference
         try:
-            for event, item in iterparse(
-                source,
-                events=events,
-                forbid_dtd=not self._allow_doctype,
-                forbid_entities=True,
-                forbid_external=True,
-            ):
-                if event == "start-ns":
-                    prefix, uri = item
-                    self._prefixes.setdefault(uri, prefix)
-                yield event, item
-        except DTDForbidden as exc:
-            raise SafetyLimitError(
-                f"The XML file declares a document type (<!DOCTYPE {exc.name}>); "
-                "DTDs are refused for safety, as they can define entities that expand without bound."
-            ) from None
-        except EntitiesForbidden as exc:
-            raise SafetyLimitError(
-                f"The XML file declares the entity '{exc.name}'; entity declarations are refused for safety."
-            ) from None
-        except ExternalReferenceForbidden as exc:
-            raise SafetyLimitError(
-                f"The XML file refers to the external resource '{exc.sysid}'; "
-                "external references are refused for safety."
-            ) from None
-        except ParseError as exc:
-            line, column = exc.position
-            reason = str(exc).split(":")[0]
-            raise FormatError(
-                f"The XML is malformed at line {line}, column {column + 1} ({self._where()}): {reason}."
-            ) from None
+            while block := source.read(BLOCK_BYTES):
+                parser.Parse(block, False)
+                yield
+            parser.Parse(b"", True)
+            yield
+        except expat.ExpatError as exc:
+            reason = _MALFORMED.get(expat.errors.messages[exc.code], "markup that is not well-formed XML")
+            where = f"line {exc.lineno}, column {exc.offset + 1} ({self._where()})"
+            raise FormatError(f"The XML is malformed at {where}: {reason}.") from None
+
+    def _declare_prefix(self, prefix: str | None, uri: str) -> None:
+        self._prefixes.setdefault(uri, prefix or "")
 
     def _read(self, source) -> Iterator[RawRow]:
-        yield from self._records_from(self._events(source, ("start", "end", "start-ns")))
-
-    def _records_from(self, events) -> Iterator[RawRow]:
+        """The records, each converted when its end tag is read and then dropped from the tree."""
         record_path = self._record_path
         record_depth = len(record_path)
         path: list[str] = []
         stack: list[Any] = []
+        ready: list[RawRow] = []
+        builder = TreeBuilder()
+        names = self._names
         elements = 0
-        for event, element in events:
-            if event == "start-ns":
-                continue
-            if event == "start":
-                path.append(self._name(element.tag))
-                stack.append(element)
-                depth = len(path)
-                if depth == 1:
-                    self._root_tag = path[0]
-                if depth > MAX_NESTING:
-                    raise SafetyLimitError(
-                        f"Record {self._position} is nested more than {MAX_NESTING} levels deep."
-                    )
-                if self._in_record:
-                    elements += 1
-                    if elements > MAX_RECORD_ELEMENTS:
-                        raise SafetyLimitError(
-                            f"Record {self._position} has more than {MAX_RECORD_ELEMENTS} elements."
-                        )
-                elif depth == record_depth and _matches(path, record_path):
-                    self._in_record = True
-                    self._position += 1
-                    elements = 0
-                continue
+        # Called for every element of the file: the common record paths are compared at C speed.
+        any_record = all(name == "*" for name in record_path)
+        exact_path = None if "*" in record_path else list(record_path)
+
+        def start(tag: str, attributes: dict[str, str]) -> None:
+            nonlocal elements
+            path.append(names[tag])
+            stack.append(builder.start(tag, attributes))
             depth = len(path)
-            row = None
-            if self._in_record and depth == record_depth:
+            if depth > MAX_NESTING:
+                raise SafetyLimitError(
+                    f"Record {self._position} is nested more than {MAX_NESTING} levels deep."
+                )
+            if self._in_record:
+                elements += 1
+                if elements > MAX_RECORD_ELEMENTS:
+                    raise SafetyLimitError(
+                        f"Record {self._position} has more than {MAX_RECORD_ELEMENTS} elements."
+                    )
+            elif depth == record_depth and (
+                any_record or path == exact_path or (exact_path is None and _matches(path, record_path))
+            ):
+                self._in_record = True
+                self._position += 1
+                elements = 0
+            elif depth == 1:
+                self._root_tag = path[0]
+
+        def end(tag: str) -> None:
+            element = builder.end(tag)
+            if self._in_record and len(path) == record_depth:
                 self._in_record = False
                 row = self._record(element)
-            if not self._in_record and depth > 1:
-                # Drop what was read from the tree: iterparse would otherwise keep every record.
+                if row is not None:
+                    ready.append(row)
+            if not self._in_record and len(path) > 1:
+                # Drop what was read from the tree: the builder would otherwise keep every record.
                 stack[-2].remove(element)
             path.pop()
             stack.pop()
-            if row is not None:
-                yield row
+
+        for _ in self._parse(source, builder, start, end):
+            yield from ready
+            ready.clear()
 
     def _record(self, element) -> RawRow | None:
         if self._position == 1 and element.attrib and len(element) and _groups_only(element):
@@ -262,11 +279,21 @@ class XmlReader(RowReader):
                 f"The XML record <{self._name(element.tag)}> holds its data in attributes and nested "
                 "groups, with no child element per field, so it cannot be imported as a product list."
             )
+        names = self._names
         values: dict[str, Any] = {}
         for name, value in element.attrib.items():
-            _add(values, self._name(name), self._checked(value))
+            _add(values, names[name], self._checked(value))
         for child in element:
-            name = self._name(child.tag)
+            name = names[child.tag]
+            if not child.attrib and not len(child):  # the common field: <name>text</name>
+                text = child.text or ""
+                if len(text) > MAX_FIELD_CHARS:
+                    self._checked(text)
+                if name in values:
+                    _add(values, name, text)
+                else:
+                    values[name] = text
+                continue
             if child.get(_XSI_NIL) in ("true", "1"):
                 _add(values, name, None)
                 continue
@@ -285,9 +312,10 @@ class XmlReader(RowReader):
                 )
                 return RawRow(self._position, error=problem)
             return None  # <product/>: a blank row, which is not a row (CONTRACT §3)
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
-            return None
-        return RawRow(self._position, values)
+        for value in values.values():
+            if value is not None and (not isinstance(value, str) or value.strip()):
+                return RawRow(self._position, values)
+        return None  # only blank values
 
     def _value(self, element) -> Any:
         """A field's text, or a dict when it has children of its own (see the module docstring)."""
@@ -308,10 +336,10 @@ class XmlReader(RowReader):
         return text
 
     def _name(self, tag: str) -> str:
-        """``{uri}gtin`` → ``g:gtin``, with the prefix the document declares for ``uri``."""
-        if not tag.startswith("{"):
+        """``uri}gtin`` → ``g:gtin``, with the prefix the document declares for ``uri``."""
+        uri, separator, local = tag.rpartition("}")  # an XML name holds no "}"
+        if not separator:
             return tag
-        uri, _, local = tag[1:].partition("}")
         prefix = self._prefixes.get(uri)
         return f"{prefix}:{local}" if prefix else local
 
@@ -321,6 +349,71 @@ class XmlReader(RowReader):
         if self._in_record:
             return f"in record {self._position}"
         return f"after record {self._position}"
+
+
+# What expat's error means, in our words (its own text is a library's message, and terse).
+_E = expat.errors
+_MALFORMED = {
+    _E.XML_ERROR_INVALID_TOKEN: (
+        "a character that is not allowed there (a lone < or &, or bytes that are not in the file's encoding)"
+    ),
+    _E.XML_ERROR_UNDEFINED_ENTITY: "an entity XML does not define (XML knows &amp; &lt; &gt; &quot; &apos;)",
+    _E.XML_ERROR_TAG_MISMATCH: "a closing tag that does not match the element it closes",
+    _E.XML_ERROR_JUNK_AFTER_DOC_ELEMENT: "content after the end of the root element",
+    _E.XML_ERROR_UNCLOSED_TOKEN: "a tag that is cut off",
+    _E.XML_ERROR_NO_ELEMENTS: "the file ends before its elements are closed (is it cut off?)",
+    _E.XML_ERROR_PARTIAL_CHAR: "a character cut off by the end of the file",
+    _E.XML_ERROR_DUPLICATE_ATTRIBUTE: "an attribute given twice in one tag",
+    _E.XML_ERROR_UNBOUND_PREFIX: "a namespace prefix that is not declared",
+    _E.XML_ERROR_UNCLOSED_CDATA_SECTION: "a CDATA section that is not closed",
+    _E.XML_ERROR_MISPLACED_XML_PI: "an XML declaration that is not at the very start of the file",
+    _E.XML_ERROR_BAD_CHAR_REF: "a character reference to a character XML does not allow",
+    _E.XML_ERROR_INCORRECT_ENCODING: "bytes that are not in the declared encoding",
+    _E.XML_ERROR_UNKNOWN_ENCODING: "an encoding that cannot be read",
+    _E.XML_ERROR_SYNTAX: "markup that is not well-formed XML",
+}
+
+
+class _Names(dict):
+    """Each tag or attribute as expat gives it → its name, computed once."""
+
+    def __init__(self, name):
+        super().__init__()
+        self._name = name
+
+    def __missing__(self, tag: str) -> str:
+        self[tag] = name = self._name(tag)
+        return name
+
+
+class _ScanDone(Exception):
+    """The first pass has seen enough."""
+
+
+def _refuse_doctype(name: str, *_ignored) -> None:
+    raise SafetyLimitError(
+        f"The XML file declares a document type (<!DOCTYPE {name}>); "
+        "DTDs are refused for safety, as they can define entities that expand without bound."
+    )
+
+
+def _refuse_entity(name: str, *_ignored) -> None:
+    raise SafetyLimitError(
+        f"The XML file declares the entity '{name}'; entity declarations are refused for safety."
+    )
+
+
+def _refuse_unparsed_entity(name: str, *_ignored) -> None:
+    _refuse_entity(name)
+
+
+def _refuse_external_reference(
+    context: str, base: str | None, system_id: str | None, public_id: str | None
+) -> int:
+    raise SafetyLimitError(
+        f"The XML file refers to the external resource '{system_id}'; "
+        "external references are refused for safety."
+    )
 
 
 def _matches(path: list[str], record_path: tuple[str, ...]) -> bool:

@@ -109,7 +109,9 @@ def test_a_declaration_that_lies_about_utf16_fails():
 def test_bytes_that_are_not_the_declared_encoding_fail_with_their_line():
     fails(
         '<?xml version="1.0" encoding="UTF-8"?>\n<p><r><nom>Crème</nom></r></p>'.encode("latin-1"),
-        "The XML is malformed at line 2, column 14 (in record 1): not well-formed (invalid token).",
+        "The XML is malformed at line 2, column 14 (in record 1): "
+        "a character that is not allowed there "
+        "(a lone < or &, or bytes that are not in the file's encoding).",
     )
 
 
@@ -157,7 +159,8 @@ def test_records_are_the_repeated_element_at_any_depth():
 def test_an_undeclared_entity_is_a_format_error():
     fails(
         b"<p><r><ean>1</ean></r><r><ean>&secret;</ean></r></p>",
-        "The XML is malformed at line 1, column 31 (in record 2): undefined entity.",
+        "The XML is malformed at line 1, column 31 (in record 2): "
+        "an entity XML does not define (XML knows &amp; &lt; &gt; &quot; &apos;).",
     )
 
 
@@ -166,17 +169,23 @@ def test_an_undeclared_entity_is_a_format_error():
     [
         (
             b"<p>\n<r><ean>1</ean></r>\n<r><ean>2</r>\n</p>",
-            "The XML is malformed at line 3, column 12 (in record 2): mismatched tag.",
+            "The XML is malformed at line 3, column 12 (in record 2): "
+            "a closing tag that does not match the element it closes.",
         ),
         (
             b"<p><r><ean>1</ean></r></p><p/>",
-            "The XML is malformed at line 1, column 27 (after record 1): junk after document element.",
+            "The XML is malformed at line 1, column 27 (after record 1): "
+            "content after the end of the root element.",
         ),
         (
             b"<p><r><ean>1</ean></r><r><e",
-            "The XML is malformed at line 1, column 26 (in record 2): unclosed token.",
+            "The XML is malformed at line 1, column 26 (in record 2): a tag that is cut off.",
         ),
-        (b"<p>", "The XML is malformed at line 1, column 4 (before the first record): no element found."),
+        (
+            b"<p>",
+            "The XML is malformed at line 1, column 4 (before the first record): "
+            "the file ends before its elements are closed (is it cut off?).",
+        ),
     ],
 )
 def test_malformed_xml_fails_with_line_column_and_record(data, message):
@@ -292,3 +301,28 @@ def test_json_renamed_xml_is_refused_with_a_sentence():
     with pytest.raises(FormatError) as unreadable:
         reader_for("xml")(io.BytesIO(data)).columns()
     assert str(unreadable.value) == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<p><r><ean>1</ean></r><r><ean>2</r></p>",
+        b"<p><r><ean>1</ean></r></p><p/>",
+        b"<p><r><e",
+        b"<p>",
+        b"<p><r a='1' a='2'><ean>1</ean></r></p>",
+        b"<p><r><x:ean>1</x:ean></r></p>",
+        b"<p><r><ean>&#0;</ean></r></p>",
+        b"<p><r><ean><![CDATA[1</ean></r></p>",
+        b"<p><r><ean>1 & 2</ean></r></p>",
+        b"<p><r><ean>\xff</ean></r></p>",
+    ],
+)
+def test_a_malformed_file_is_described_in_our_words_never_in_expats(data):
+    from xml.parsers.expat import errors
+
+    with pytest.raises(FormatError) as caught:
+        read(data)
+    message = str(caught.value)
+    assert message.startswith("The XML is malformed at line 1, column ")
+    assert not [text for text in errors.messages.values() if text in message]
