@@ -186,12 +186,15 @@ class XmlReader(RowReader):
         return min(candidates, key=lambda path: (len(path), -repeats[path]))
 
     def _parse(self, source, builder: TreeBuilder, start, end) -> Iterator[None]:
-        """Feed ``source`` to expat block by block, its elements built by ``builder`` as ``start``
-        and ``end`` say; yields after each block.
+        """Feed ``source`` to a new parser (``_parser``) block by block; yields after each block."""
+        yield from self._feed(self._parser(builder, start, end), source)
 
-        pyexpat's handlers call the C TreeBuilder straight away: the file's text never passes
-        through Python code, only each element's start and end do. Names come as ``uri}local``.
-        What defusedxml forbids is refused the way it does it, by handlers that raise.
+    def _parser(self, builder: TreeBuilder, start, end):
+        """An expat parser whose elements ``builder`` builds as ``start`` and ``end`` say.
+
+        The text goes from pyexpat to the C TreeBuilder straight away: it never passes through
+        Python code, only each element's start and end do. Names come as ``uri}local``. What
+        defusedxml forbids is refused the way it does it, by handlers that raise.
         """
         parser = expat.ParserCreate(namespace_separator="}")
         parser.buffer_text = True
@@ -204,6 +207,9 @@ class XmlReader(RowReader):
         parser.EntityDeclHandler = _refuse_entity
         parser.UnparsedEntityDeclHandler = _refuse_unparsed_entity
         parser.ExternalEntityRefHandler = _refuse_external_reference
+        return parser
+
+    def _feed(self, parser, source) -> Iterator[None]:
         try:
             while block := source.read(BLOCK_BYTES):
                 parser.Parse(block, False)
@@ -227,49 +233,75 @@ class XmlReader(RowReader):
         ready: list[RawRow] = []
         builder = TreeBuilder()
         names = self._names
-        elements = 0
         # Called for every element of the file: the common record paths are compared at C speed.
         any_record = all(name == "*" for name in record_path)
         exact_path = None if "*" in record_path else list(record_path)
 
         def start(tag: str, attributes: dict[str, str]) -> None:
-            nonlocal elements
             path.append(names[tag])
             stack.append(builder.start(tag, attributes))
             depth = len(path)
-            if depth > MAX_NESTING:
-                raise SafetyLimitError(
-                    f"Record {self._position} is nested more than {MAX_NESTING} levels deep."
-                )
-            if self._in_record:
-                elements += 1
-                if elements > MAX_RECORD_ELEMENTS:
-                    raise SafetyLimitError(
-                        f"Record {self._position} has more than {MAX_RECORD_ELEMENTS} elements."
-                    )
-            elif depth == record_depth and (
+            if depth == record_depth and (
                 any_record or path == exact_path or (exact_path is None and _matches(path, record_path))
             ):
                 self._in_record = True
                 self._position += 1
-                elements = 0
+                parser.StartElementHandler, parser.EndElementHandler = start_inside, end_inside
             elif depth == 1:
                 self._root_tag = path[0]
+            elif depth > MAX_NESTING:
+                raise SafetyLimitError(
+                    f"Record {self._position} is nested more than {MAX_NESTING} levels deep."
+                )
 
         def end(tag: str) -> None:
             element = builder.end(tag)
-            if self._in_record and len(path) == record_depth:
-                self._in_record = False
-                row = self._record(element)
-                if row is not None:
-                    ready.append(row)
-            if not self._in_record and len(path) > 1:
+            if len(path) > 1:
                 # Drop what was read from the tree: the builder would otherwise keep every record.
                 stack[-2].remove(element)
             path.pop()
             stack.pop()
 
-        for _ in self._parse(source, builder, start, end):
+        # Inside a record, the elements are only built, counted and bounded: most of a file's
+        # elements are a record's fields, and this is the least Python each can cost.
+        build_start, build_end = builder.start, builder.end
+        inside = 0  # open elements below the record's own
+        elements = 0  # elements of the record so far
+        nesting_limit = MAX_NESTING - record_depth
+
+        def start_inside(tag: str, attributes: dict[str, str]) -> None:
+            nonlocal inside, elements
+            build_start(tag, attributes)
+            inside += 1
+            elements += 1
+            if inside > nesting_limit:
+                raise SafetyLimitError(
+                    f"Record {self._position} is nested more than {MAX_NESTING} levels deep."
+                )
+            if elements > MAX_RECORD_ELEMENTS:
+                raise SafetyLimitError(
+                    f"Record {self._position} has more than {MAX_RECORD_ELEMENTS} elements."
+                )
+
+        def end_inside(tag: str) -> None:
+            nonlocal inside, elements
+            element = build_end(tag)
+            if inside:
+                inside -= 1
+                return
+            # The record's own end.
+            self._in_record = False
+            elements = 0
+            parser.StartElementHandler, parser.EndElementHandler = start, end
+            row = self._record(element)
+            if row is not None:
+                ready.append(row)
+            stack[-2].remove(element)
+            path.pop()
+            stack.pop()
+
+        parser = self._parser(builder, start, end)
+        for _ in self._feed(parser, source):
             yield from ready
             ready.clear()
 
