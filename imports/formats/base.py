@@ -367,8 +367,7 @@ class Utf8Stream(io.RawIOBase):
                 text = self._decoder.decode(data, final=not data)
             except UnicodeDecodeError as exc:
                 raise FormatError(
-                    f"The file is not valid {self._encoding} text near byte {self._offset + exc.start} "
-                    f"({exc.reason})."
+                    f"The file is not valid {self._encoding} text near byte {self._offset + exc.start}."
                 ) from None
             self._offset += len(data)
             self._done = not data
