@@ -56,18 +56,39 @@ def retention_cutoff(now: datetime | None = None) -> datetime | None:
     return (now or timezone.now()) - timedelta(days=days)
 
 
+class RetentionIncomplete(Exception):
+    """One or more purges failed; the others ran all the same (the log has each failure)."""
+
+
 def retention_apply(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete everything the policy no longer keeps; returns how many of each kind went."""
+    """Delete everything the policy no longer keeps; returns how many of each kind went.
+
+    One app's purge failing (its storage is down, say) does not keep the others from running:
+    each failure is logged, and once all have run RetentionIncomplete names the failed ones.
+    """
     cutoff = retention_cutoff(now)
     if cutoff is None:
         return {}
     deleted: dict[str, int] = {}
-    for purge in _PURGES:
-        deleted.update(purge(cutoff))
-    deleted["idempotency keys"] = delete_in_chunks(IdempotencyKey.objects.filter(created_at__lt=cutoff))
+    failed: list[str] = []
+    for purge in (*_PURGES, _purge_idempotency_keys):
+        try:
+            deleted.update(purge(cutoff))
+        except Exception:
+            name = f"{purge.__module__}.{purge.__qualname__}"
+            logger.exception("Retention: %s failed; the other purges go on.", name)
+            failed.append(name)
     if any(deleted.values()):
         logger.info("Retention (%s days): %s", settings.PIXEE_RETENTION_DAYS, deleted)
+    if failed:
+        raise RetentionIncomplete(
+            f"The retention policy's {', '.join(failed)} failed (see the log); the others ran: {deleted}."
+        )
     return deleted
+
+
+def _purge_idempotency_keys(cutoff: datetime) -> dict[str, int]:
+    return {"idempotency keys": delete_in_chunks(IdempotencyKey.objects.filter(created_at__lt=cutoff))}
 
 
 def delete_in_chunks(rows: QuerySet) -> int:

@@ -10,8 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 import polars as pl
 from django.core.files import File
@@ -25,6 +24,14 @@ MAX_NESTING = 64
 # A CSV line (a physical line: a quoted cell may span several); read no further than this, so a
 # file of one endless line cannot fill the memory before any other limit applies.
 MAX_LINE_CHARS = 2_000_000
+# All the text of one batch (take_batch): a batch of long rows is cut before its row count. At
+# the worker's peak a batch costs ~14 times its text (two batches in flight, each copied a few
+# times on its way to the database): 20 000 rows of 5 KB (100 MB) took +508 MiB over the peak of
+# 20 000-row batches of the bench's rows (~57 characters, 1.1 MB). At 1.5 MiB such a file costs
+# +15 MiB (measured on a real worker, tests/imports/test_hostile_files_memory.py), while rows of up
+# to ~78 characters still fill PIXEE_IMPORT_CHUNK_SIZE's 20 000; wider rows come in batches of
+# about as much text, so a batch's fixed costs weigh about as much per row.
+MAX_BATCH_CHARS = 1_572_864  # 1.5 MiB
 
 
 class FormatError(Exception):
@@ -169,7 +176,7 @@ class RowReader(ABC):
         the others group their records. Only one batch is held at a time.
         """
         rows = self.rows()
-        while chunk := list(islice(rows, size)):
+        while chunk := take_batch(rows, size, row_chars):
             yield RawBatch.of_rows(chunk, self.fraction_read())
 
     def fraction_read(self) -> float | None:
@@ -178,6 +185,41 @@ class RowReader(ABC):
             return min(self.fileobj.tell() / self.size, 1.0) if self.size else None
         except (OSError, ValueError):
             return None
+
+
+T = TypeVar("T")
+
+
+def take_batch(items: Iterator[T], size: int, chars: Callable[[T], int]) -> list[T]:
+    """The next ``size`` of ``items``, or fewer once their text (``chars`` of each) reaches
+    MAX_BATCH_CHARS; empty when ``items`` is exhausted. Every reader's batches are taken here."""
+    # One item at a time: a block of items could hold lines of MAX_LINE_CHARS each.
+    batch: list[T] = []
+    total = 0
+    for item in items:
+        batch.append(item)
+        total += chars(item)
+        if len(batch) >= size or total >= MAX_BATCH_CHARS:
+            break
+    return batch
+
+
+def row_chars(row: RawRow) -> int:
+    """How much text ``row`` holds: its text values' lengths, nested ones (JSON, XML) included."""
+    try:
+        return len("".join(row.values.values()))  # the common case: every value is text
+    except TypeError:
+        return _chars(row.values)
+
+
+def _chars(value: Any) -> int:
+    if type(value) is str:
+        return len(value)
+    if isinstance(value, dict):
+        return sum(map(_chars, value.values()))
+    if isinstance(value, list):
+        return sum(map(_chars, value))
+    return 0
 
 
 def clean_header(cells: list[str]) -> list[str]:
@@ -325,8 +367,7 @@ class Utf8Stream(io.RawIOBase):
                 text = self._decoder.decode(data, final=not data)
             except UnicodeDecodeError as exc:
                 raise FormatError(
-                    f"The file is not valid {self._encoding} text near byte {self._offset + exc.start} "
-                    f"({exc.reason})."
+                    f"The file is not valid {self._encoding} text near byte {self._offset + exc.start}."
                 ) from None
             self._offset += len(data)
             self._done = not data

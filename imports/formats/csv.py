@@ -7,7 +7,6 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from itertools import islice
 
 import polars as pl
 
@@ -25,6 +24,7 @@ from .base import (
     clean_header,
     describe_content,
     register,
+    take_batch,
 )
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -101,7 +101,7 @@ class CsvReader(RowReader):
         lines = self._lines_after_header()
         number = self._number  # the header's row number
         while True:
-            chunk = list(islice(lines, size))
+            chunk = take_batch(lines, size, len)
             if not chunk:
                 return
             batch = self._split(chunk, first_number=number + 1)

@@ -310,19 +310,24 @@ class JsonReader(RowReader):
         )
 
     def _syntax_message(self, exc: Exception) -> str:
+        """The parser's complaint as one sentence of ours: where (item and key) and what."""
         message = exc.args[0] if exc.args else str(exc)
         if isinstance(message, bytes):
             message = message.decode("utf-8", errors="replace")
         lines = str(message).splitlines()
-        reason = lines[0].split(": ", 1)[-1].rstrip(".") if lines else "unreadable"
-        context = lines[1].strip() if len(lines) > 1 else ""
+        complaint = lines[0] if lines else ""
+        context = lines[1] if len(lines) > 1 else ""  # the file's text around the error
         where = self._where()
-        if "premature EOF" in reason:
+        if any(fragment in complaint for fragment in _CUT_SHORT):
             return f"The JSON file is cut short: it ends {where.replace('at its start', 'before any item')}."
         if any(word in context for word in ("NaN", "Infinity")):
-            reason = "NaN and Infinity are not JSON numbers"
-        near = f", near '{context}'" if context else ""
-        return f"The JSON is malformed {where}{near}: {reason}."
+            return f"The JSON is malformed {where}: NaN and Infinity are not JSON numbers."
+        reason = next(
+            (ours for fragments, ours in _SYNTAX_REASONS if any(f in complaint for f in fragments)),
+            "it holds something that is not JSON (text goes in double quotes; true, false and null "
+            "are written in lower case)",
+        )
+        return f"The JSON is malformed {where}: {reason}."
 
     def _where(self) -> str:
         if self._position == 0:
@@ -330,6 +335,30 @@ class JsonReader(RowReader):
         if self._key is None:
             return f"after item {self._position}"
         return f"in item {self._position} (after key '{self._key}')"
+
+
+# What yajl (or ijson's own parser, without the C extension) complains of, in our words: a
+# summary never shows a library's text.
+_CUT_SHORT = ("premature EOF", "Incomplete")
+_SYNTAX_REASONS = (
+    (("trailing garbage", "Additional data"), "something follows the end of the array"),
+    (("UTF8",), "it holds bytes that are not UTF-8 text"),
+    (("malformed number", "Invalid JSON number", "overflow"), "a number is malformed"),
+    (("comment",), "it holds a comment, which JSON does not allow"),
+    (
+        ("occurs before a character", "non-hex"),
+        "a text holds a backslash escape that JSON does not have (such as \\q or \\u12g4)",
+    ),
+    (
+        ("invalid character inside string",),
+        "a text holds a control character (such as a line break) that JSON requires escaped",
+    ),
+    (("separated by a colon",), "a key is not followed by a colon"),
+    (("inside map, I expect",), "a comma or a closing brace is missing"),
+    (("after array element",), "a comma or a closing bracket is missing"),
+    (("object key",), "a key is not text in double quotes (or a comma is left before a closing brace)"),
+    (("unallowed token",), "a value is missing (a comma, colon or bracket stands where one belongs)"),
+)
 
 
 class _NotPlain(Exception):

@@ -99,9 +99,7 @@ CASES: dict[str, tuple[str, bytes | Callable[[], bytes], str | re.Pattern]] = {
     "json: NaN": (
         "json",
         b'[{"ean": "' + ean13(1).encode() + b'", "price": NaN}]',
-        re.compile(
-            r"^The JSON is malformed in item 1 \(after key 'price'\), .*NaN and Infinity are not JSON"
-        ),
+        "The JSON is malformed in item 1 (after key 'price'): NaN and Infinity are not JSON numbers.",
     ),
     "xml: billion laughs": ("xml", billion_laughs, DTD_REFUSED.format(name="lolz")),
     "xml: quadratic blowup": ("xml", quadratic_blowup, DTD_REFUSED.format(name="p")),

@@ -1,5 +1,6 @@
 """Memory bounds measured where they matter: the peak resident memory (VmHWM in /proc) of a real
-Celery worker's pool process that reads the hostile files of issue 16 (items 2 and 3).
+Celery worker's pool process that reads the hostile files of issue 16 (items 2 and 3): a huge
+cell, line or shared text table, and a batch of long rows.
 
 The worker runs one pool process, first on ordinary small files (its normal figure), then on
 each hostile file, uploaded through the API: the peak may grow by a small constant, not by what
@@ -221,3 +222,34 @@ def test_hostile_files_cost_the_worker_no_more_than_a_small_constant_over_its_no
     for case, (_, _, expected) in HOSTILE.items():
         status, summary = summaries[case]
         assert status == "failed" and expected in summary, (case, summary)
+
+
+def ordinary_csv_of_full_batches(batches: int = 2) -> bytes:
+    """Rows like the bench's, as many as ``batches`` of PIXEE_IMPORT_CHUNK_SIZE (20 000) hold."""
+    rows = range(20_000 * batches)
+    return ("ean;name;price\n" + "".join(f"{ean13(n)};Product {n};{n % 1000}.99\n" for n in rows)).encode()
+
+
+def csv_of_long_descriptions(rows: int = 20_000, chars: int = 5_000) -> bytes:
+    """One batch's worth of rows of 5 KB of description each: ~100 MB (issue 16 item 3)."""
+    noise = _two_letter_noise(rows * chars)
+    lines = (
+        f"{ean13(50_000 + n)};Product {n};9.99;".encode() + noise[n * chars : (n + 1) * chars] + b"\n"
+        for n in range(rows)
+    )
+    return b"ean;name;price;description\n" + b"".join(lines)
+
+
+def test_a_batch_of_long_rows_costs_the_worker_no_more_than_a_batch_of_ordinary_rows(api, lone_worker):
+    """Each row is within every limit; only their number in one batch would hold 100 MB of text."""
+    pool = pool_process(lone_worker)
+    body = import_through_the_api(api, ordinary_csv_of_full_batches(), "ordinary.csv")
+    assert (body["status"], body["products_created"]) == ("completed", 40_000), body["error_summary"]
+    normal = peak_mib(pool)
+
+    body = import_through_the_api(api, csv_of_long_descriptions(), "descriptions.csv")
+    assert (body["status"], body["products_created"]) == ("completed", 20_000), body["error_summary"]
+    assert pool_process(lone_worker) == pool, "the pool process was replaced"
+    growth = round(peak_mib(pool) - normal, 1)
+    print(f"normal peak {normal:.0f} MiB (40 000 ordinary rows); 20 000 rows of 5 KB: +{growth} MiB")
+    assert growth < SMALL_CONSTANT_MIB, (normal, growth)

@@ -204,6 +204,28 @@ def test_old_deliveries_runs_and_idempotency_keys_go_and_the_rest_stays(user):
     assert not any(retention.retention_apply().values())
 
 
+def test_one_apps_purge_failing_does_not_stop_the_others_and_the_run_reports_it(user, monkeypatch, caplog):
+    def storage_down(cutoff):
+        raise OSError("the storage does not answer")
+
+    # First in line, as if the first app's purge could not reach its storage.
+    monkeypatch.setattr(retention, "_PURGES", [storage_down, *retention._PURGES])
+    job = finished(run_import(f"ean,name\n{ean13(1)},A\nbad,X\n", user=user), DAYS + 1)
+    _event("delivered", DAYS + 1, attempts=1)
+    old_key = IdempotencyKey.objects.create(user=user, scope="imports.job", key="old", fingerprint="f")
+    IdempotencyKey.objects.filter(pk=old_key.pk).update(created_at=days_ago(DAYS + 1))
+
+    with pytest.raises(retention.RetentionIncomplete, match="storage_down failed") as caught:
+        apply_retention_policy()  # the task fails, so the worker's log and result say so
+
+    job.refresh_from_db()
+    assert job.purged_at is not None and not row_logs(job).exists()
+    assert not WebhookEvent.objects.exists() and not IdempotencyKey.objects.exists()
+    assert "'webhook deliveries': 1" in str(caught.value)
+    [failure] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "storage_down failed" in failure.getMessage() and failure.exc_info is not None
+
+
 def test_rows_are_deleted_in_bounded_chunks(user, monkeypatch):
     monkeypatch.setattr(retention, "CHUNK", 4)
     rows = "".join(f"bad{n},X\n" for n in range(10))
