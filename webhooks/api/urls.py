@@ -1,25 +1,29 @@
 from django.urls import re_path
 
-from . import views
+from pixee.api import UUID_PATTERN
 
-_ID = r"[0-9a-fA-F-]{36}"
+from . import views
 
 # The spec's paths have no trailing slash; one is tolerated.
 urlpatterns = [
     re_path(r"^webhooks/?$", views.WebhookListCreateView.as_view(), name="webhook-list"),
-    re_path(rf"^webhooks/(?P<webhook_id>{_ID})/?$", views.WebhookDetailView.as_view(), name="webhook-detail"),
     re_path(
-        rf"^webhooks/(?P<webhook_id>{_ID})/deliveries/?$",
+        rf"^webhooks/(?P<webhook_id>{UUID_PATTERN})/?$",
+        views.WebhookDetailView.as_view(),
+        name="webhook-detail",
+    ),
+    re_path(
+        rf"^webhooks/(?P<webhook_id>{UUID_PATTERN})/deliveries/?$",
         views.WebhookDeliveryListView.as_view(),
         name="webhook-delivery-list",
     ),
     re_path(
-        rf"^webhooks/(?P<webhook_id>{_ID})/deliveries/(?P<delivery_id>{_ID})/?$",
+        rf"^webhooks/(?P<webhook_id>{UUID_PATTERN})/deliveries/(?P<delivery_id>{UUID_PATTERN})/?$",
         views.WebhookDeliveryDetailView.as_view(),
         name="webhook-delivery-detail",
     ),
     re_path(
-        rf"^webhooks/(?P<webhook_id>{_ID})/deliveries/(?P<delivery_id>{_ID})/redeliver/?$",
+        rf"^webhooks/(?P<webhook_id>{UUID_PATTERN})/deliveries/(?P<delivery_id>{UUID_PATTERN})/redeliver/?$",
         views.WebhookRedeliverView.as_view(),
         name="webhook-delivery-redeliver",
     ),
