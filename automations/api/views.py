@@ -48,11 +48,8 @@ class AutomationListCreateView(APIView):
         responses=_PAGE,
     )
     def get(self, request):
-        page = api.validated(api.PageParamsSerializer, request.query_params)
         automations = selectors.automation_list(automations=api.owned_by(Automation.objects.all(), request))
-        return api.page_response(
-            automations, **page, serialize=lambda items: s.AutomationSerializer(items, many=True).data
-        )
+        return api.paged(request, automations, s.AutomationSerializer)
 
     @extend_schema(
         operation_id="imports_automations_create",
@@ -146,8 +143,5 @@ class AutomationRunListView(APIView):
     )
     def get(self, request, automation_id):
         automation = _automation(request, automation_id)
-        page = api.validated(api.PageParamsSerializer, request.query_params)
         runs = selectors.automation_run_list(automation=automation)
-        return api.page_response(
-            runs, **page, serialize=lambda items: s.AutomationRunSerializer(items, many=True).data
-        )
+        return api.paged(request, runs, s.AutomationRunSerializer)

@@ -4,27 +4,18 @@ from pixee.api import UUID_PATTERN
 
 from . import views
 
-# The spec's paths have no trailing slash; one is tolerated.
+
+def webhook_path(suffix: str, view, name: str):
+    # The spec's paths have no trailing slash; one is tolerated.
+    return re_path(rf"^webhooks/(?P<webhook_id>{UUID_PATTERN}){suffix}/?$", view.as_view(), name=name)
+
+
+DELIVERY = rf"/deliveries/(?P<delivery_id>{UUID_PATTERN})"
+
 urlpatterns = [
     re_path(r"^webhooks/?$", views.WebhookListCreateView.as_view(), name="webhook-list"),
-    re_path(
-        rf"^webhooks/(?P<webhook_id>{UUID_PATTERN})/?$",
-        views.WebhookDetailView.as_view(),
-        name="webhook-detail",
-    ),
-    re_path(
-        rf"^webhooks/(?P<webhook_id>{UUID_PATTERN})/deliveries/?$",
-        views.WebhookDeliveryListView.as_view(),
-        name="webhook-delivery-list",
-    ),
-    re_path(
-        rf"^webhooks/(?P<webhook_id>{UUID_PATTERN})/deliveries/(?P<delivery_id>{UUID_PATTERN})/?$",
-        views.WebhookDeliveryDetailView.as_view(),
-        name="webhook-delivery-detail",
-    ),
-    re_path(
-        rf"^webhooks/(?P<webhook_id>{UUID_PATTERN})/deliveries/(?P<delivery_id>{UUID_PATTERN})/redeliver/?$",
-        views.WebhookRedeliverView.as_view(),
-        name="webhook-delivery-redeliver",
-    ),
+    webhook_path("", views.WebhookDetailView, "webhook-detail"),
+    webhook_path("/deliveries", views.WebhookDeliveryListView, "webhook-delivery-list"),
+    webhook_path(DELIVERY, views.WebhookDeliveryDetailView, "webhook-delivery-detail"),
+    webhook_path(f"{DELIVERY}/redeliver", views.WebhookRedeliverView, "webhook-delivery-redeliver"),
 ]

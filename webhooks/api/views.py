@@ -44,13 +44,10 @@ class WebhookListCreateView(APIView):
         responses=api.page_serializer("WebhookPage", s.WebhookSerializer(many=True)),
     )
     def get(self, request):
-        page = api.validated(api.PageParamsSerializer, request.query_params)
         subscriptions = selectors.webhook_subscription_list(
             subscriptions=api.owned_by(WebhookSubscription.objects.all(), request)
         )
-        return api.page_response(
-            subscriptions, **page, serialize=lambda items: s.WebhookSerializer(items, many=True).data
-        )
+        return api.paged(request, subscriptions, s.WebhookSerializer)
 
     @extend_schema(
         summary="Create a webhook",
@@ -106,11 +103,8 @@ class WebhookDeliveryListView(APIView):
     def get(self, request, webhook_id):
         subscription = _subscription(request, webhook_id)
         delivery_status = api.validated(s.DeliveryListParamsSerializer, request.query_params).get("status")
-        page = api.validated(api.PageParamsSerializer, request.query_params)
         deliveries = selectors.webhook_delivery_list(subscription=subscription, status=delivery_status)
-        return api.page_response(
-            deliveries, **page, serialize=lambda items: s.WebhookDeliverySerializer(items, many=True).data
-        )
+        return api.paged(request, deliveries, s.WebhookDeliverySerializer)
 
 
 class WebhookDeliveryDetailView(APIView):
