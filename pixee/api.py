@@ -70,6 +70,12 @@ def page_response(queryset: QuerySet, *, skip: int, limit: int, serialize: Calla
     return Response({"items": serialize(items), "meta": page_meta(total=total, skip=skip, limit=limit)})
 
 
+def paged(request: Request, queryset: QuerySet, serializer_class: type[serializers.Serializer]) -> Response:
+    """The page of ``queryset`` its ``skip``/``limit`` ask for, each item by ``serializer_class``."""
+    page = validated(PageParamsSerializer, request.query_params)
+    return page_response(queryset, **page, serialize=lambda items: serializer_class(items, many=True).data)
+
+
 def owned_by(queryset: QuerySet, request: Request, owner_field: str = "created_by") -> QuerySet:
     """Staff see everything; anyone else only what their user created."""
     if request.user.is_staff:

@@ -17,6 +17,11 @@ FACTORIES = [
     factories.ImportLogFactory,
     factories.SupplierMappingFactory,
     factories.ProductChangeFactory,
+    factories.AutomationFactory,
+    factories.AutomationRunFactory,
+    factories.WebhookSubscriptionFactory,
+    factories.WebhookEventFactory,
+    factories.WebhookAttemptFactory,
 ]
 
 

@@ -1,12 +1,14 @@
 from django.urls import re_path
 
+from pixee.api import UUID_PATTERN
+
 from . import views
 
 
 def automation_path(suffix: str, view, name: str):
     # The spec's paths have no trailing slash; one is tolerated.
     return re_path(
-        rf"^imports/automations/(?P<automation_id>[0-9a-fA-F-]{{36}}){suffix}/?$", view.as_view(), name=name
+        rf"^imports/automations/(?P<automation_id>{UUID_PATTERN}){suffix}/?$", view.as_view(), name=name
     )
 
 

@@ -7,7 +7,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response, page_serializer
+from pixee import api
 
 from .. import selectors, services
 from ..models import Automation
@@ -15,15 +15,9 @@ from . import serializers as s
 
 
 def _automation(request, automation_id) -> Automation:
-    return get_owned_or_404(  # type: ignore[return-value]
+    return api.get_owned_or_404(  # type: ignore[return-value]
         selectors.automation_list(automations=Automation.objects.all()), request, pk=automation_id
     )
-
-
-def _valid(serializer_class, data, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _service_kwargs(data: dict) -> dict:
@@ -40,8 +34,8 @@ def _answer(automation: Automation, code: int = status.HTTP_200_OK) -> Response:
     return Response(s.AutomationSerializer(fresh).data, status=code)
 
 
-_PAGE = page_serializer("AutomationPage", s.AutomationSerializer(many=True))
-_RUN_PAGE = page_serializer("AutomationRunPage", s.AutomationRunSerializer(many=True))
+_PAGE = api.page_serializer("AutomationPage", s.AutomationSerializer(many=True))
+_RUN_PAGE = api.page_serializer("AutomationRunPage", s.AutomationRunSerializer(many=True))
 
 
 class AutomationListCreateView(APIView):
@@ -50,15 +44,12 @@ class AutomationListCreateView(APIView):
     @extend_schema(
         operation_id="imports_automations_list",
         summary="List automations",
-        parameters=[PageParamsSerializer],
+        parameters=[api.PageParamsSerializer],
         responses=_PAGE,
     )
     def get(self, request):
-        page = _valid(PageParamsSerializer, request.query_params)
-        automations = selectors.automation_list(automations=owned_by(Automation.objects.all(), request))
-        return page_response(
-            automations, **page, serialize=lambda items: s.AutomationSerializer(items, many=True).data
-        )
+        automations = selectors.automation_list(automations=api.owned_by(Automation.objects.all(), request))
+        return api.paged(request, automations, s.AutomationSerializer)
 
     @extend_schema(
         operation_id="imports_automations_create",
@@ -67,7 +58,7 @@ class AutomationListCreateView(APIView):
         responses={201: s.AutomationSerializer},
     )
     def post(self, request):
-        data = _valid(s.AutomationInputSerializer, request.data)
+        data = api.validated(s.AutomationInputSerializer, request.data)
         try:
             automation = services.automation_create(user=request.user, **_service_kwargs(data))
         except services.AutomationInvalid as exc:
@@ -94,7 +85,7 @@ class AutomationDetailView(APIView):
     )
     def patch(self, request, automation_id):
         automation = _automation(request, automation_id)
-        data = _valid(s.AutomationInputSerializer, request.data, partial=True)
+        data = api.validated(s.AutomationInputSerializer, request.data, partial=True)
         try:
             automation = services.automation_update(
                 automation=automation, actor=request.user, **_service_kwargs(data)
@@ -125,7 +116,7 @@ class AutomationRunNowView(APIView):
     )
     def post(self, request, automation_id):
         automation = _automation(request, automation_id)
-        force = _valid(s.RunNowInputSerializer, request.data)["force"]
+        force = api.validated(s.RunNowInputSerializer, request.data)["force"]
         run = services.automation_run_request(automation=automation, force=force)
         return Response(s.AutomationRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
@@ -147,13 +138,10 @@ class AutomationRunListView(APIView):
     @extend_schema(
         operation_id="imports_automations_runs",
         summary="List an automation's runs",
-        parameters=[PageParamsSerializer],
+        parameters=[api.PageParamsSerializer],
         responses=_RUN_PAGE,
     )
     def get(self, request, automation_id):
         automation = _automation(request, automation_id)
-        page = _valid(PageParamsSerializer, request.query_params)
         runs = selectors.automation_run_list(automation=automation)
-        return page_response(
-            runs, **page, serialize=lambda items: s.AutomationRunSerializer(items, many=True).data
-        )
+        return api.paged(request, runs, s.AutomationRunSerializer)

@@ -25,8 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-from django.conf import settings
-
+from pixee.limits import max_upload_bytes
 from pixee.netguard import BlockedAddress, resolve_checked
 
 from .settings import Declared, SourceSettings, kind_problem, setting
@@ -72,7 +71,7 @@ class Download:
     """
 
     def __init__(self, *, max_bytes: int | None = None, deadline: float = TRANSFER_DEADLINE):
-        self.max_bytes = max_bytes if max_bytes is not None else settings.PIXEE_MAX_UPLOAD_MB * 1024 * 1024
+        self.max_bytes = max_bytes if max_bytes is not None else max_upload_bytes()
         self.size = 0
         self._hash = hashlib.sha256()
         self._deadline = time.monotonic() + deadline

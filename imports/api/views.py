@@ -25,8 +25,8 @@ from pixee.api import (
     PageParamsSerializer,
     get_owned_or_404,
     owned_by,
-    page_response,
     page_serializer,
+    paged,
     validated,
 )
 from pixee.errors import PayloadTooLarge
@@ -65,11 +65,8 @@ class ImportJobListCreateView(APIView):
     )
     def get(self, request):
         filters = validated(s.ImportJobListParamsSerializer, request.query_params)
-        page = validated(PageParamsSerializer, request.query_params)
         jobs = selectors.import_job_list(jobs=owned_by(ImportJob.objects.all(), request), **filters)
-        return page_response(
-            jobs, **page, serialize=lambda items: s.ImportJobSerializer(items, many=True).data
-        )
+        return paged(request, jobs, s.ImportJobSerializer)
 
     @extend_schema(
         operation_id="imports_jobs_create",
@@ -154,11 +151,8 @@ class ImportJobLogsView(APIView):
     def get(self, request, job_id):
         job = _job(request, job_id)
         level = validated(s.LogParamsSerializer, request.query_params).get("level")
-        page = validated(PageParamsSerializer, request.query_params)
         logs = selectors.import_log_list(job=job, level=level)
-        return page_response(
-            logs, **page, serialize=lambda items: s.ImportLogSerializer(items, many=True).data
-        )
+        return paged(request, logs, s.ImportLogSerializer)
 
 
 class ImportJobChangesView(APIView):

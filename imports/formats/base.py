@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
-import io
 import os
 import re
 from abc import ABC, abstractmethod
@@ -16,6 +14,9 @@ import polars as pl
 from django.core.files import File
 
 from pixee.text import unstorable
+
+from .encoding import bom_encoding, is_wide, utf8_head
+from .errors import FormatError, SafetyLimitError
 
 # Safety limits shared by the formats (CONTRACT §3: breaking one is a critical error).
 MAX_FIELD_CHARS = 100_000
@@ -32,15 +33,6 @@ MAX_LINE_CHARS = 2_000_000
 # to ~78 characters still fill PIXEE_IMPORT_CHUNK_SIZE's 20 000; wider rows come in batches of
 # about as much text, so a batch's fixed costs weigh about as much per row.
 MAX_BATCH_CHARS = 1_572_864  # 1.5 MiB
-
-
-class FormatError(Exception):
-    """The file cannot be read as a whole; the message is the sentence shown to the user."""
-
-
-class SafetyLimitError(FormatError):
-    """The file breaks one of the readers' safety limits (a size, a length, a count, a depth, an
-    entity): no mapping changes that, so a job that failed on one never reads its file again."""
 
 
 @dataclass
@@ -298,26 +290,12 @@ _MAGIC = (
 )
 
 
-def text_head(head: bytes) -> bytes:
-    """``head`` as UTF-8-compatible bytes: BOMs dropped, UTF-16/32 decoded, for content sniffing."""
-    for bom, encoding in (
-        (codecs.BOM_UTF32_LE, "utf-32-le"),
-        (codecs.BOM_UTF32_BE, "utf-32-be"),
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if head.startswith(bom):
-            return head[len(bom) :].decode(encoding, errors="ignore").encode("utf-8")
-    return head
-
-
 def describe_content(head: bytes) -> str | None:
     """What ``head`` (a file's first bytes) looks like, to name a mismatch with the extension."""
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind
-    stripped = text_head(head).lstrip(b" \t\r\n")
+    stripped = utf8_head(head).lstrip(b" \t\r\n")
     if _HTML_START.match(stripped):
         return "an HTML page"
     if _JSON_START.match(stripped):
@@ -334,47 +312,6 @@ def name_content(head: bytes) -> str:
         return kind
     if not head.strip():
         return "empty"
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if b"\x00" in head and not is_wide(bom_encoding(head)):
         return "binary data"
     return "plain text (such as CSV)"
-
-
-class Utf8Stream(io.RawIOBase):
-    """The binary stream ``raw`` (text in ``encoding``) re-encoded as UTF-8, block by block.
-
-    The JSON and XML parsers want UTF-8 bytes; this hands them other encodings without decoding
-    the whole file first. ``rewrite_first`` may edit the first decoded block (XML declarations).
-    Bytes that are not valid in ``encoding`` raise a FormatError naming where they are.
-    """
-
-    def __init__(self, raw: BinaryIO | File, encoding: str, *, rewrite_first=None, block: int = 65536):
-        self._raw = raw
-        self._encoding = encoding
-        self._decoder = codecs.getincrementaldecoder(encoding)()
-        self._offset = 0  # bytes of ``raw`` decoded so far
-        self._rewrite_first = rewrite_first
-        self._block = block
-        self._pending = b""
-        self._done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._pending and not self._done:
-            data = self._raw.read(self._block)
-            try:
-                text = self._decoder.decode(data, final=not data)
-            except UnicodeDecodeError as exc:
-                raise FormatError(
-                    f"The file is not valid {self._encoding} text near byte {self._offset + exc.start}."
-                ) from None
-            self._offset += len(data)
-            self._done = not data
-            if self._rewrite_first is not None and (text or self._done):
-                text, self._rewrite_first = self._rewrite_first(text), None
-            self._pending = text.encode("utf-8")
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-import re
 from collections.abc import Iterator
 
 import polars as pl
@@ -20,12 +18,12 @@ from .base import (
     RawRow,
     RowReader,
     SafetyLimitError,
-    Utf8Stream,
     clean_header,
     describe_content,
     register,
     take_batch,
 )
+from .encoding import ESCAPED_BYTE, is_wide, text_encoding, unicode_encoding, utf8_stream
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_LINES = 50
@@ -47,7 +45,7 @@ class CsvReader(RowReader):
 
     @classmethod
     def content_mismatch(cls, head: bytes) -> str | None:
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(head):
+        if is_wide(unicode_encoding(head)):
             return None  # text, whatever it says; the NUL bytes are the encoding's
         kind = describe_content(head) or ("binary data" if b"\x00" in head else None)
         return f"The file is named .csv but its content is {kind}, not CSV." if kind else None
@@ -66,7 +64,7 @@ class CsvReader(RowReader):
                 self._check_text(text)
                 if not text.strip():
                     continue  # a blank record
-                if self._mixed and (escaped := _ESCAPED_BYTE.search(text)):
+                if self._mixed and (escaped := ESCAPED_BYTE.search(text)):
                     byte = ord(escaped.group()) - 0xDC00
                     yield RawRow(
                         self._number,
@@ -109,15 +107,6 @@ class CsvReader(RowReader):
             if len(batch):  # not only blank lines
                 yield batch
 
-    def _utf8_stream(self):
-        """The file as UTF-8 bytes, its byte order mark dropped."""
-        self.fileobj.seek(0)
-        if self.encoding in ("utf-8", "utf-8-sig"):
-            if self.fileobj.read(3) != codecs.BOM_UTF8:
-                self.fileobj.seek(0)
-            return self.fileobj
-        return Utf8Stream(self.fileobj, "utf-16" if self.encoding == "utf-16" else self.encoding)
-
     def _bounded_lines(self) -> Iterator[str]:
         """The text's lines for csv, none longer than MAX_LINE_CHARS (checked while reading)."""
         number = 0
@@ -128,7 +117,7 @@ class CsvReader(RowReader):
             yield line
 
     def _has_no_quotes_nul_or_bare_cr(self) -> bool:
-        stream = self._utf8_stream()
+        stream = utf8_stream(self.fileobj, self.encoding)
         carriage_return_pending = False
         try:
             while block := stream.read(_VALIDATE_BLOCK):
@@ -147,7 +136,7 @@ class CsvReader(RowReader):
 
     def _lines_after_header(self) -> Iterator[bytes]:
         """The file's lines (line ends removed) after the header's line, streamed by blocks."""
-        stream = io.BufferedReader(self._utf8_stream(), _VALIDATE_BLOCK)  # type: ignore[arg-type]
+        stream = io.BufferedReader(utf8_stream(self.fileobj, self.encoding), _VALIDATE_BLOCK)  # type: ignore[type-var]
         for _ in range(self._number):
             stream.readline(MAX_LINE_CHARS + 1)
         rest = b""
@@ -219,8 +208,8 @@ class CsvReader(RowReader):
         if hasattr(self, "_records"):
             return
         head = self.read_head(65536)
-        self._mixed = False  # UTF-8 with a few bytes that are not (set by the detection)
-        self.encoding = self._detect_encoding(head)
+        detected = text_encoding(self.fileobj, head)
+        self.encoding, self._mixed = detected.name, detected.mixed
         self._splits_on_delimiters = not self._mixed and self._has_no_quotes_nul_or_bare_cr()
         self._text = io.TextIOWrapper(
             self.fileobj,
@@ -233,52 +222,6 @@ class CsvReader(RowReader):
         self._records = iter(self._reader)
         self._number = 0
         self._header = self._read_header()
-
-    def _detect_encoding(self, head: bytes) -> str:
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        # UTF-16 without a BOM: text where every other byte is NUL.
-        if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:
-            return "utf-16-le"
-        if len(head) >= 4 and head[0::2].count(0) > len(head) // 4:
-            return "utf-16-be"
-        # A file can be ASCII for megabytes and Latin-1 after: check the whole file once.
-        if self._decodes_as("utf-8"):
-            return "utf-8"
-        if self._mostly_utf8():
-            # Mostly UTF-8 with some bytes that are not (a file pasted together from two sources):
-            # read as UTF-8, and the rows holding such bytes fail, each naming its byte, rather
-            # than the whole file being read as Latin-1 and its UTF-8 accents stored garbled.
-            self._mixed = True
-            return "utf-8"
-        return "cp1252" if self._decodes_as("cp1252") else "latin-1"
-
-    def _mostly_utf8(self) -> bool:
-        """More valid UTF-8 multi-byte characters than bytes that are not valid UTF-8."""
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-        valid = invalid = 0
-        try:
-            while block := self.fileobj.read(_VALIDATE_BLOCK):
-                text = decoder.decode(block)
-                invalid += len(_ESCAPED_BYTE.findall(text))
-                valid += len(_NON_ASCII.findall(text))
-        finally:
-            self.fileobj.seek(0)
-        return valid > invalid
-
-    def _decodes_as(self, encoding: str) -> bool:
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            while block := self.fileobj.read(_VALIDATE_BLOCK):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-            return True
-        except UnicodeDecodeError:
-            return False
-        finally:
-            self.fileobj.seek(0)
 
     def _detect_delimiter(self) -> str:
         sample_lines = []
@@ -326,7 +269,7 @@ class CsvReader(RowReader):
                 self._number += 1
                 self._check_text("".join(record))
                 if any(cell.strip() for cell in record):
-                    if self._mixed and (escaped := _ESCAPED_BYTE.search("".join(record))):
+                    if self._mixed and (escaped := ESCAPED_BYTE.search("".join(record))):
                         raise FormatError(
                             f"The header holds the byte 0x{ord(escaped.group()) - 0xDC00:02X}, which is not "
                             "UTF-8 text while the rest of the file is: save the file as UTF-8."
@@ -367,13 +310,3 @@ def _line_too_long(number: int | None = None) -> FormatError:
         f"{where} is longer than {MAX_LINE_CHARS:,} characters: "
         "no supplier file has such lines (is the delimiter or the file type right?)."
     )
-
-
-# A byte that is not valid UTF-8, as the "surrogateescape" error handler decodes it.
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
-_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
-
-
-def _looks_utf16(head: bytes) -> bool:
-    """UTF-16 without a BOM: text where every other byte is NUL."""
-    return len(head) >= 4 and (head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4)

@@ -28,11 +28,10 @@ from .base import (
     RawRow,
     RowReader,
     SafetyLimitError,
-    Utf8Stream,
     name_content,
     register,
-    text_head,
 )
+from .encoding import unicode_encoding, utf8_head, utf8_stream
 
 # A number past this many digits is no price, stock or GTIN: the item is rejected (row error)
 # before catalog code converts it (``int(Decimal("1E+999999999"))`` alone would take minutes).
@@ -88,7 +87,7 @@ class JsonReader(RowReader):
 
     @classmethod
     def content_mismatch(cls, head: bytes) -> str | None:
-        start = _decoded_head(head).lstrip()[:1]
+        start = utf8_head(head).decode("utf-8", errors="ignore").lstrip()[:1]
         if start in ("[", "{"):
             return None  # "{" is JSON all the same: its shape is reported when the file is read
         kind = name_content(head)
@@ -118,12 +117,8 @@ class JsonReader(RowReader):
         self._columns = self._peek_columns()
 
     def _stream(self, head: bytes):
-        encoding = _encoding(head)
-        if encoding == "utf-8":
-            if head.startswith(codecs.BOM_UTF8):
-                self.fileobj.seek(len(codecs.BOM_UTF8))  # yajl does not skip a BOM
-            return _DigitGuard(_SurrogateMarker(self.fileobj))
-        return _DigitGuard(_SurrogateMarker(Utf8Stream(self.fileobj, encoding)))
+        # UTF-8 unless the first bytes say UTF-16 or UTF-32 (RFC 4627); yajl does not skip a BOM.
+        return _DigitGuard(_SurrogateMarker(utf8_stream(self.fileobj, unicode_encoding(head) or "utf-8")))
 
     def _peek_columns(self) -> list[str]:
         for row in self._items:
@@ -599,26 +594,3 @@ def _too_big(number: int | Decimal) -> bool:
     if isinstance(number, int):
         return abs(number) >= _TOO_BIG
     return number.is_finite() and number.adjusted() >= MAX_NUMBER_DIGITS
-
-
-def _encoding(head: bytes) -> str:
-    """UTF-8 unless a BOM or the NUL pattern of the first bytes says UTF-16 or UTF-32 (RFC 4627)."""
-    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return "utf-32"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    nuls = tuple(b == 0 for b in head[:4])
-    patterns: dict[tuple[bool, ...], str] = {
-        (True, True, True, False): "utf-32-be",
-        (False, True, True, True): "utf-32-le",
-        (True, False, True, False): "utf-16-be",
-        (False, True, False, True): "utf-16-le",
-    }
-    return patterns.get(nuls, "utf-8")
-
-
-def _decoded_head(head: bytes) -> str:
-    encoding = _encoding(head)
-    if encoding.startswith(("utf-16-", "utf-32-")):
-        head = head.decode(encoding, errors="ignore").encode()
-    return text_head(head).decode("utf-8", errors="ignore")

@@ -42,12 +42,11 @@ from .base import (
     RawRow,
     RowReader,
     SafetyLimitError,
-    Utf8Stream,
     describe_content,
     name_content,
     register,
-    text_head,
 )
+from .encoding import Utf8Stream, is_wide, unicode_encoding, utf8_head
 
 # A record is one product: past this many elements it is an attack or not a record at all.
 MAX_RECORD_ELEMENTS = 10_000
@@ -74,7 +73,7 @@ class XmlReader(RowReader):
 
     @classmethod
     def content_mismatch(cls, head: bytes) -> str | None:
-        kind = describe_content(_utf8_head(head))
+        kind = describe_content(head)
         if kind == "XML":
             return None
         return f"The file is named .xml but its content is {kind or name_content(head)}, not XML."
@@ -95,7 +94,7 @@ class XmlReader(RowReader):
         if hasattr(self, "_records"):
             return
         head = self.read_head(HEAD_BYTES)
-        self._allow_doctype = _names_external_dtd_only(_utf8_head(head))
+        self._allow_doctype = _names_external_dtd_only(utf8_head(head))
         self._position = 0
         self._in_record = False
         self._root_tag = ""
@@ -110,19 +109,10 @@ class XmlReader(RowReader):
 
     def _source(self, head: bytes):
         """The file as UTF-8 for expat, which knows few encodings: others are transcoded here."""
-        encoding = _bom_encoding(head)
-        declared = _DECLARED_ENCODING.match(_utf8_head(head))
-        if encoding is None and declared:
-            name = declared.group(1).decode("ascii")
-            try:
-                encoding = codecs.lookup(name).name
-            except LookupError:
-                raise FormatError(
-                    f"The XML declaration names the encoding '{name}', which is not a known encoding."
-                ) from None
-            if encoding.startswith(("utf-16", "utf-32")):
-                # Such a file would start with a BOM or NUL bytes; these bytes are ASCII-like.
-                raise FormatError(f"The XML declaration says {name} but the file is not {name} text.")
+        encoding = unicode_encoding(head)
+        if encoding == "utf-8-sig":
+            return self.fileobj  # expat skips a UTF-8 BOM itself
+        encoding = encoding or _declared_encoding(head)
         if encoding in (None, "utf-8"):
             return self.fileobj
         return Utf8Stream(self.fileobj, encoding, rewrite_first=_declare_utf8)
@@ -473,30 +463,22 @@ def _add(values: dict[str, Any], name: str, value: Any) -> None:
         values[name] = [values[name], value]
 
 
-def _bom_encoding(head: bytes) -> str | None:
-    """The encoding a BOM or the NUL pattern of ``<?`` gives away, if any (XML 1.0 appendix F)."""
-    for bom, encoding in (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if head.startswith(bom):
-            return encoding
-    return {
-        b"\x00\x00\x00<": "utf-32-be",
-        b"<\x00\x00\x00": "utf-32-le",
-        b"\x00<\x00?": "utf-16-be",
-        b"<\x00?\x00": "utf-16-le",
-    }.get(head[:4])
-
-
-def _utf8_head(head: bytes) -> bytes:
-    encoding = _bom_encoding(head)
-    if encoding and encoding.endswith(("-be", "-le")):
-        return head.decode(encoding, errors="ignore").encode()
-    return text_head(head)
+def _declared_encoding(head: bytes) -> str | None:
+    """The codec the XML declaration names, if it names one; the file's bytes gave away none."""
+    declared = _DECLARED_ENCODING.match(head)
+    if not declared:
+        return None
+    name = declared.group(1).decode("ascii")
+    try:
+        encoding = codecs.lookup(name).name
+    except LookupError:
+        raise FormatError(
+            f"The XML declaration names the encoding '{name}', which is not a known encoding."
+        ) from None
+    if is_wide(encoding):
+        # Such a file would start with a BOM or NUL bytes; these bytes are ASCII-like.
+        raise FormatError(f"The XML declaration says {name} but the file is not {name} text.")
+    return encoding
 
 
 def _declare_utf8(text: str) -> str:

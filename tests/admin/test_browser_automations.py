@@ -18,11 +18,11 @@ from automations.models import Automation
 from imports.choices import ImportStatus
 from imports.models import ImportJob
 from webhooks import services as webhook_services
-from webhooks.models import WebhookEvent
 
 from ..automations.fixtures import MAPPING, SFTP_PASSWORD, SFTP_USER
 from ..automations.servers import key_line, private_key_text
 from ..conftest import wait_for
+from ..factories import WebhookAttemptFactory, WebhookEventFactory
 from .conftest import log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -296,7 +296,7 @@ def test_webhooks_admin_lists_subscriptions_and_deliveries(page, operator, shoot
     webhook_services.webhook_subscription_create(
         user=operator, url="https://ops.example.com/alerts", events=["automation.failed"], is_active=False
     )
-    delivered = WebhookEvent.objects.create(
+    delivered = WebhookEventFactory(
         type="import.completed",
         payload={"id": "x", "type": "import.completed"},
         subscription=subscription,
@@ -305,8 +305,8 @@ def test_webhooks_admin_lists_subscriptions_and_deliveries(page, operator, shoot
         attempt_count=1,
         delivered_at=timezone.now(),
     )
-    delivered.attempts.create(number=1, status_code=200, duration_ms=84, response_body="ok")
-    failed = WebhookEvent.objects.create(
+    WebhookAttemptFactory(event=delivered, number=1, status_code=200, duration_ms=84, response_body="ok")
+    failed = WebhookEventFactory(
         type="import.failed",
         payload={"id": "y", "type": "import.failed"},
         subscription=subscription,
@@ -314,8 +314,12 @@ def test_webhooks_admin_lists_subscriptions_and_deliveries(page, operator, shoot
         status="failed",
         attempt_count=2,
     )
-    failed.attempts.create(number=1, status_code=502, duration_ms=312, error="The endpoint answered HTTP 502")
-    failed.attempts.create(number=2, status_code=None, duration_ms=10_000, error="Timed out after 10 s")
+    WebhookAttemptFactory(
+        event=failed, number=1, status_code=502, duration_ms=312, error="The endpoint answered HTTP 502"
+    )
+    WebhookAttemptFactory(
+        event=failed, number=2, status_code=None, duration_ms=10_000, error="Timed out after 10 s"
+    )
     log_in(page, operator)
 
     page.goto(reverse("admin:webhooks_webhooksubscription_changelist"))

@@ -13,7 +13,14 @@ from imports.choices import ImportStatus, LogLevel
 from imports.models import ImportJob, SupplierMapping
 from tests.imports.helpers import run_import
 
-from ..factories import ImportJobFactory, ImportLogFactory, ProductFactory, UserFactory, ean13
+from ..factories import (
+    ImportJobFactory,
+    ImportLogFactory,
+    ProductFactory,
+    SupplierMappingFactory,
+    UserFactory,
+    ean13,
+)
 
 CSV = (
     "EAN,Titre,Prix HT,Marque\n"
@@ -414,7 +421,7 @@ def test_reanalyze_needs_the_change_permission(client, ready_job):
 
 
 def test_add_form_passes_on_invalid_value_or_leaves_it_to_the_supplier(admin_client, admin_user):
-    SupplierMapping.objects.create(
+    SupplierMappingFactory(
         created_by=admin_user, supplier_code="SUP", mapping={}, on_invalid_value="skip_value"
     )
     admin_client.post(ADD_URL, {"file": upload(), "supplier_code": "SUP"})

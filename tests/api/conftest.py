@@ -10,7 +10,7 @@ from django.utils import timezone
 from automations import services as automation_services
 from automations.models import Automation, AutomationRun
 from imports.models import ImportJob
-from tests.factories import ean13
+from tests.factories import AutomationRunFactory, WebhookEventFactory, ean13
 from tests.imports.helpers import run_import
 from webhooks import services as webhook_services
 from webhooks.models import WebhookEvent, WebhookSubscription
@@ -55,11 +55,9 @@ def make_owned(user) -> Owned:
         schedule="0 2 * * *",
         file_source={"type": "http", "url": "https://93.184.216.34/feed.csv"},
     )
-    run = AutomationRun.objects.create(
-        automation=automation, status="failed", finished_at=timezone.now(), error="x"
-    )
+    run = AutomationRunFactory(automation=automation, status="failed", finished_at=timezone.now(), error="x")
     webhook = webhook_services.webhook_subscription_create(user=user, url=PUBLIC, events=["import.completed"])
-    delivery = WebhookEvent.objects.create(
+    delivery = WebhookEventFactory(
         type="import.completed", payload={}, subscription=webhook, url=PUBLIC, status="failed"
     )
     return Owned(job, automation, run, webhook, delivery)

@@ -6,6 +6,7 @@ from automations import services, tasks
 from automations.choices import RunStatus
 from automations.models import Automation, AutomationRun
 
+from ..factories import UserFactory
 from .conftest import SFTP_PASSWORD
 from .servers import key_line, private_key_text
 
@@ -18,8 +19,8 @@ SECRET = "admin-pa55word-never-shown"
 
 
 @pytest.fixture
-def admin_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+def admin_client(client):
+    admin = UserFactory(superuser=True, username="root", email="root@example.com")
     client.force_login(admin)
     client.user = admin
     return client

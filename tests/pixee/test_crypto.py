@@ -34,14 +34,12 @@ def test_the_rotation_command_lets_the_old_key_go(settings, user):
     from django.core.management import call_command
 
     from automations.models import Automation
-    from tests.factories import AutomationFactory
+    from tests.factories import AutomationFactory, WebhookSubscriptionFactory
     from webhooks.models import WebhookSubscription
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.PIXEE_ENCRYPTION_KEYS = [old]
-    hook = WebhookSubscription.objects.create(
-        created_by=user, url="https://x.example/", events=[], secret="w"
-    )
+    hook = WebhookSubscriptionFactory(created_by=user, url="https://x.example/", events=[], secret="w")
     source = AutomationFactory(
         created_by=user,
         file_source={"type": "ftp", "host": "ftp.example.com", "path": "/p.csv", "password": "p"},
@@ -62,13 +60,11 @@ def test_the_rotation_command_lets_the_old_key_go(settings, user):
 def test_the_rotation_command_changes_nothing_when_a_secret_is_unreadable(settings, user):
     from django.core.management import CommandError, call_command
 
-    from webhooks.models import WebhookSubscription
+    from tests.factories import WebhookSubscriptionFactory
 
     lost, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.PIXEE_ENCRYPTION_KEYS = [lost]
-    hook = WebhookSubscription.objects.create(
-        created_by=user, url="https://x.example/", events=[], secret="w"
-    )
+    hook = WebhookSubscriptionFactory(created_by=user, url="https://x.example/", events=[], secret="w")
     settings.PIXEE_ENCRYPTION_KEYS = [new]
     with pytest.raises(CommandError, match=rf"webhooks.WebhookSubscription {hook.pk}: its secret cannot be"):
         call_command("rotate_encryption_keys")

@@ -26,7 +26,15 @@ from pixee import retention
 from pixee.celery import app
 from pixee.models import IdempotencyKey
 from pixee.tasks import apply_retention_policy
-from tests.factories import UserFactory, ean13
+from tests.factories import (
+    AutomationRunFactory,
+    IdempotencyKeyFactory,
+    ProductFactory,
+    UserFactory,
+    WebhookAttemptFactory,
+    WebhookEventFactory,
+    ean13,
+)
 from tests.imports.helpers import csv_file, run_import
 from webhooks.models import WebhookAttempt, WebhookEvent
 
@@ -67,7 +75,7 @@ def kept_whole(job: ImportJob) -> bool:
 
 
 def test_old_finished_imports_lose_their_file_row_logs_and_undo_records_and_say_so(api):
-    Product.objects.create(ean=ean13(1), name="Old name")
+    ProductFactory(ean=ean13(1), name="Old name")
     job = run_import(f"ean,name\n{ean13(1)},New name\nbad,X\n", user=api.user)
     assert (job.status, job.products_updated, job.failed_rows) == ("completed", 1, 1)
     assert row_logs(job).exists() and ProductChange.objects.filter(job_id=job.pk).exists()
@@ -136,20 +144,20 @@ def test_what_may_still_be_confirmed_resumed_or_reverted_is_kept(user):
 
 
 def _event(status: str, days: float, attempts: int = 0) -> WebhookEvent:
-    event = WebhookEvent.objects.create(
-        type="import.completed",
+    event = WebhookEventFactory(
+        subscription=None,
         payload={},
         url="https://93.184.215.14/hook",
         status=status,
         created_at=days_ago(days),
     )
     for number in range(1, attempts + 1):
-        WebhookAttempt.objects.create(event=event, number=number, status_code=500)
+        WebhookAttemptFactory(event=event, number=number, status_code=500)
     return event
 
 
 def _run_of(automation, status: str, days: float) -> AutomationRun:
-    return AutomationRun.objects.create(
+    return AutomationRunFactory(
         automation=automation,
         status=status,
         started_at=days_ago(days),
@@ -177,8 +185,8 @@ def test_old_deliveries_runs_and_idempotency_keys_go_and_the_rest_stays(user):
     stuck = _run_of(automation, "running", DAYS + 1)
     recent_failed = _run_of(automation, "failed", 1)
 
-    old_key = IdempotencyKey.objects.create(user=user, scope="imports.job", key="old", fingerprint="f")
-    new_key = IdempotencyKey.objects.create(user=user, scope="imports.job", key="new", fingerprint="f")
+    old_key = IdempotencyKeyFactory(user=user, scope="imports.job", key="old", fingerprint="f")
+    new_key = IdempotencyKeyFactory(user=user, scope="imports.job", key="new", fingerprint="f")
     IdempotencyKey.objects.filter(pk=old_key.pk).update(created_at=days_ago(DAYS + 1))
 
     deleted = retention.retention_apply()

@@ -1,8 +1,7 @@
 import pytest
 from django.test import Client
 
-from tests.factories import UserFactory
-from webhooks.models import WebhookEvent
+from tests.factories import UserFactory, WebhookAttemptFactory, WebhookEventFactory
 
 from .conftest import subscribe
 
@@ -29,10 +28,10 @@ def test_admin_lists_webhooks_without_their_secret(admin_client_, user):
 
 def test_admin_shows_deliveries_read_only_with_attempts(admin_client_, user):
     subscription = subscribe(user, "https://hooks.example.invalid/x")
-    event = WebhookEvent.objects.create(
+    event = WebhookEventFactory(
         type="import.completed", payload={"id": "x"}, subscription=subscription, url=subscription.url
     )
-    event.attempts.create(number=1, status_code=502, error="The endpoint answered HTTP 502")
+    WebhookAttemptFactory(event=event, number=1, status_code=502, error="The endpoint answered HTTP 502")
     assert admin_client_.get("/admin/webhooks/webhookevent/").status_code == 200
     page = admin_client_.get(f"/admin/webhooks/webhookevent/{event.pk}/change/")
     assert page.status_code == 200

@@ -3,8 +3,9 @@ import uuid
 import pytest
 from django.db import connection
 
+from tests.factories import WebhookAttemptFactory, WebhookEventFactory
 from webhooks.choices import DeliveryStatus
-from webhooks.models import WebhookEvent, WebhookSubscription
+from webhooks.models import WebhookSubscription
 
 from .conftest import subscribe
 
@@ -115,10 +116,10 @@ def test_import_upload_refuses_a_private_webhook_url(api, settings):
 def test_owners_see_only_their_webhooks_and_staff_see_all(api, other_api, staff_api):
     mine = create(api).json()["id"]
     theirs = create(other_api).json()["id"]
-    event = WebhookEvent.objects.create(
+    event = WebhookEventFactory(
         type="import.completed",
         payload={},
-        subscription_id=mine,
+        subscription=WebhookSubscription.objects.get(pk=mine),
         url=PUBLIC,
         status=DeliveryStatus.FAILED,
     )
@@ -166,12 +167,10 @@ def test_patch_changes_events_and_reenabling_clears_the_reason(api, user):
 def test_deliveries_are_paginated_newest_first_with_their_attempts(api, user):
     subscription = subscribe(user, PUBLIC)
     events = [
-        WebhookEvent.objects.create(
-            type="import.completed", payload={"n": n}, subscription=subscription, url=PUBLIC
-        )
+        WebhookEventFactory(type="import.completed", payload={"n": n}, subscription=subscription, url=PUBLIC)
         for n in range(3)
     ]
-    events[0].attempts.create(number=1, status_code=500, duration_ms=12, error="HTTP 500")
+    WebhookAttemptFactory(event=events[0], number=1, status_code=500, duration_ms=12, error="HTTP 500")
     page = api.get(f"{URL}/{subscription.pk}/deliveries", {"limit": 2}).json()
     assert page["meta"] == {
         "total": 3,
@@ -199,9 +198,7 @@ def test_deliveries_are_paginated_newest_first_with_their_attempts(api, user):
 
 def test_a_pending_delivery_cannot_be_redelivered(api, user):
     subscription = subscribe(user, PUBLIC)
-    event = WebhookEvent.objects.create(
-        type="import.completed", payload={}, subscription=subscription, url=PUBLIC
-    )
+    event = WebhookEventFactory(type="import.completed", payload={}, subscription=subscription, url=PUBLIC)
     response = api.post(f"{URL}/{subscription.pk}/deliveries/{event.pk}/redeliver")
     assert response.status_code == 409
     assert "still pending" in response.json()["detail"]

@@ -1,26 +1,21 @@
 from django.urls import re_path
 
+from pixee.api import UUID_PATTERN
+
 from . import views
 
-_ID = r"[0-9a-fA-F-]{36}"
 
-# The spec's paths have no trailing slash; one is tolerated.
+def webhook_path(suffix: str, view, name: str):
+    # The spec's paths have no trailing slash; one is tolerated.
+    return re_path(rf"^webhooks/(?P<webhook_id>{UUID_PATTERN}){suffix}/?$", view.as_view(), name=name)
+
+
+DELIVERY = rf"/deliveries/(?P<delivery_id>{UUID_PATTERN})"
+
 urlpatterns = [
     re_path(r"^webhooks/?$", views.WebhookListCreateView.as_view(), name="webhook-list"),
-    re_path(rf"^webhooks/(?P<webhook_id>{_ID})/?$", views.WebhookDetailView.as_view(), name="webhook-detail"),
-    re_path(
-        rf"^webhooks/(?P<webhook_id>{_ID})/deliveries/?$",
-        views.WebhookDeliveryListView.as_view(),
-        name="webhook-delivery-list",
-    ),
-    re_path(
-        rf"^webhooks/(?P<webhook_id>{_ID})/deliveries/(?P<delivery_id>{_ID})/?$",
-        views.WebhookDeliveryDetailView.as_view(),
-        name="webhook-delivery-detail",
-    ),
-    re_path(
-        rf"^webhooks/(?P<webhook_id>{_ID})/deliveries/(?P<delivery_id>{_ID})/redeliver/?$",
-        views.WebhookRedeliverView.as_view(),
-        name="webhook-delivery-redeliver",
-    ),
+    webhook_path("", views.WebhookDetailView, "webhook-detail"),
+    webhook_path("/deliveries", views.WebhookDeliveryListView, "webhook-delivery-list"),
+    webhook_path(DELIVERY, views.WebhookDeliveryDetailView, "webhook-delivery-detail"),
+    webhook_path(f"{DELIVERY}/redeliver", views.WebhookRedeliverView, "webhook-delivery-redeliver"),
 ]

@@ -10,7 +10,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pixee.api import PageParamsSerializer, get_owned_or_404, owned_by, page_response, page_serializer
+from pixee import api
 
 from .. import selectors, services
 from ..models import WebhookEvent, WebhookSubscription
@@ -19,7 +19,7 @@ from . import serializers as s
 
 def _subscription(request, webhook_id) -> WebhookSubscription:
     return cast(
-        WebhookSubscription, get_owned_or_404(WebhookSubscription.objects.all(), request, pk=webhook_id)
+        WebhookSubscription, api.get_owned_or_404(WebhookSubscription.objects.all(), request, pk=webhook_id)
     )
 
 
@@ -33,18 +33,6 @@ def _delivery(request, webhook_id, delivery_id) -> WebhookEvent:
         raise NotFound() from None
 
 
-def _params(serializer_class, request):
-    serializer = serializer_class(data=request.query_params)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def _valid(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class WebhookListCreateView(APIView):
     # JSON only, as the automations: one body schema per operation for generated clients.
     parser_classes = [JSONParser]
@@ -52,17 +40,14 @@ class WebhookListCreateView(APIView):
     @extend_schema(
         summary="List webhooks",
         operation_id="webhooks_list",
-        parameters=[PageParamsSerializer],
-        responses=page_serializer("WebhookPage", s.WebhookSerializer(many=True)),
+        parameters=[api.PageParamsSerializer],
+        responses=api.page_serializer("WebhookPage", s.WebhookSerializer(many=True)),
     )
     def get(self, request):
-        page = _params(PageParamsSerializer, request)
         subscriptions = selectors.webhook_subscription_list(
-            subscriptions=owned_by(WebhookSubscription.objects.all(), request)
+            subscriptions=api.owned_by(WebhookSubscription.objects.all(), request)
         )
-        return page_response(
-            subscriptions, **page, serialize=lambda items: s.WebhookSerializer(items, many=True).data
-        )
+        return api.paged(request, subscriptions, s.WebhookSerializer)
 
     @extend_schema(
         summary="Create a webhook",
@@ -71,7 +56,7 @@ class WebhookListCreateView(APIView):
         responses={201: s.WebhookCreatedSerializer},
     )
     def post(self, request):
-        data = _valid(s.WebhookCreateInputSerializer, request)
+        data = api.validated(s.WebhookCreateInputSerializer, request.data)
         try:
             subscription = services.webhook_subscription_create(user=request.user, **data)
         except services.SubscriptionRejected as exc:
@@ -95,7 +80,7 @@ class WebhookDetailView(APIView):
     )
     def patch(self, request, webhook_id):
         subscription = _subscription(request, webhook_id)
-        data = _valid(s.WebhookUpdateInputSerializer, request, partial=True)
+        data = api.validated(s.WebhookUpdateInputSerializer, request.data, partial=True)
         try:
             subscription = services.webhook_subscription_update(subscription=subscription, **data)
         except services.SubscriptionRejected as exc:
@@ -112,17 +97,14 @@ class WebhookDeliveryListView(APIView):
     @extend_schema(
         summary="List a webhook's deliveries",
         operation_id="webhooks_deliveries_list",
-        parameters=[s.DeliveryListParamsSerializer, PageParamsSerializer],
-        responses=page_serializer("WebhookDeliveryPage", s.WebhookDeliverySerializer(many=True)),
+        parameters=[s.DeliveryListParamsSerializer, api.PageParamsSerializer],
+        responses=api.page_serializer("WebhookDeliveryPage", s.WebhookDeliverySerializer(many=True)),
     )
     def get(self, request, webhook_id):
         subscription = _subscription(request, webhook_id)
-        delivery_status = _params(s.DeliveryListParamsSerializer, request).get("status")
-        page = _params(PageParamsSerializer, request)
+        delivery_status = api.validated(s.DeliveryListParamsSerializer, request.query_params).get("status")
         deliveries = selectors.webhook_delivery_list(subscription=subscription, status=delivery_status)
-        return page_response(
-            deliveries, **page, serialize=lambda items: s.WebhookDeliverySerializer(items, many=True).data
-        )
+        return api.paged(request, deliveries, s.WebhookDeliverySerializer)
 
 
 class WebhookDeliveryDetailView(APIView):
