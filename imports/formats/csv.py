@@ -289,9 +289,14 @@ class CsvReader(RowReader):
             raise FormatError(f"Line {self._reader.line_num} contains a NUL byte: the file is not CSV text.")
 
     def _decode_error(self, exc: UnicodeDecodeError) -> FormatError:
-        return FormatError(f"The file is not valid {self.encoding} text ({exc.reason}).")
+        if exc.end >= len(exc.object) and "end of data" in exc.reason:
+            problem = "its last character is cut off"
+        else:
+            problem = f"it holds bytes that are not {self.encoding} text"
+        return FormatError(f"The file is not valid {self.encoding} text: {problem}.")
 
     def _format_error(self, exc: csv.Error) -> FormatError:
+        """Python's csv error in our words: its own text is a library's message."""
         line = self._reader.line_num
         text = str(exc)
         if "field larger than field limit" in text:
@@ -301,7 +306,12 @@ class CsvReader(RowReader):
             )
         if "unexpected end of data" in text:
             return FormatError(f"A quoted field is never closed: the file ends inside quotes (line {line}).")
-        return FormatError(f"The CSV is malformed at line {line}: {text}.")
+        if "expected after" in text:
+            return FormatError(
+                f"The CSV is malformed at line {line}: a quoted field is followed by other text before "
+                f"the next '{self.delimiter}' (a quote inside a quoted field is written twice: \"\")."
+            )
+        return FormatError(f"The CSV is malformed at line {line}: its quoting breaks the CSV rules.")
 
 
 def _line_too_long(number: int | None = None) -> FormatError:

@@ -129,12 +129,30 @@ def test_a_nul_byte_past_the_sniffed_start_fails_with_its_line():
 @pytest.mark.parametrize(
     "data, message",
     [
-        (b"\xff\xfee\x00a\x00n\x00\t\x00m\xdc", "The file is not valid utf-16 text (illegal encoding)."),
-        (b"\xef\xbb\xbfEAN;Nom\r\n\xf4", "The file is not valid utf-8-sig text (unexpected end of data)."),
+        (
+            b"\xff\xfee\x00a\x00n\x00\t\x00m\xdc",
+            "The file is not valid utf-16 text: it holds bytes that are not utf-16 text.",
+        ),
+        (
+            b"\xef\xbb\xbfEAN;Nom\r\n\xf4",
+            "The file is not valid utf-8-sig text: its last character is cut off.",
+        ),
+        (
+            b"\xef\xbb\xbfEAN;Nom\r\n\xff1;a\r\n",
+            "The file is not valid utf-8-sig text: it holds bytes that are not utf-8-sig text.",
+        ),
     ],
 )
 def test_text_that_breaks_the_encoding_its_bom_announces_fails(data, message):
     fails(data, message)
+
+
+def test_a_quote_followed_by_text_is_described_in_our_words():
+    fails(
+        b'ean;name\n1;"Lamp" 40W\n',
+        "The CSV is malformed at line 2: a quoted field is followed by other text before the next ';' "
+        '(a quote inside a quoted field is written twice: "").',
+    )
 
 
 def test_an_overlong_field_fails():
