@@ -214,6 +214,29 @@ def _chars(value: Any) -> int:
     return 0
 
 
+class RecordReader(RowReader):
+    """A format without a header row (JSON, XML): the columns are those of its first record with
+    values, which ``_open`` reads ahead into ``_peeked`` before the rest of ``_records``."""
+
+    _columns: list[str]
+    _peeked: list[RawRow]
+    _records: Iterator[RawRow]
+
+    @abstractmethod
+    def _open(self) -> None:
+        """Set ``_records``, ``_peeked`` and ``_columns``, the first time only."""
+
+    def columns(self) -> list[str]:
+        self._open()
+        return self._columns
+
+    def rows(self) -> Iterator[RawRow]:
+        self._open()
+        while self._peeked:
+            yield self._peeked.pop(0)
+        yield from self._records
+
+
 def clean_header(cells: list[str]) -> list[str]:
     """Column names from a header row: blanks named ``column N``, repeats made unique with `` (2)``."""
     if len(cells) > MAX_COLUMNS:

@@ -26,7 +26,7 @@ from .base import (
     MAX_NESTING,
     FormatError,
     RawRow,
-    RowReader,
+    RecordReader,
     SafetyLimitError,
     name_content,
     register,
@@ -80,7 +80,7 @@ def _backend():
 
 
 @register
-class JsonReader(RowReader):
+class JsonReader(RecordReader):
     """A JSON array of objects; each object is a record, numbered by its position in the array."""
 
     file_type = "json"
@@ -93,27 +93,17 @@ class JsonReader(RowReader):
         kind = name_content(head)
         return f"The file is named .json but its content is {kind}, not a JSON array of objects."
 
-    def columns(self) -> list[str]:
-        self._open()
-        return self._columns
-
-    def rows(self) -> Iterator[RawRow]:
-        self._open()
-        while self._peeked:
-            yield self._peeked.pop(0)
-        yield from self._items
-
     # --- opening --------------------------------------------------------------------------
 
     def _open(self) -> None:
-        if hasattr(self, "_items"):
+        if hasattr(self, "_records"):
             return
         head = self._head = self.read_head(BUFFER_BYTES)
         self._position = 0  # items read so far
         self._first_stray = ""  # the first item that is not an object, for the error message
         self._key: str | None = None  # the last object key seen, to say where an error is
-        self._items = self._read(self._stream(head))
-        self._peeked: list[RawRow] = []
+        self._records = self._read(self._stream(head))
+        self._peeked = []
         self._columns = self._peek_columns()
 
     def _stream(self, head: bytes):
@@ -121,7 +111,7 @@ class JsonReader(RowReader):
         return _DigitGuard(_SurrogateMarker(utf8_stream(self.fileobj, unicode_encoding(head) or "utf-8")))
 
     def _peek_columns(self) -> list[str]:
-        for row in self._items:
+        for row in self._records:
             self._peeked.append(row)
             if row.values:
                 return list(row.values)

@@ -40,7 +40,7 @@ from .base import (
     MAX_NESTING,
     FormatError,
     RawRow,
-    RowReader,
+    RecordReader,
     SafetyLimitError,
     describe_content,
     name_content,
@@ -66,7 +66,7 @@ _EXTERNAL_DTD_ONLY = re.compile(
 
 
 @register
-class XmlReader(RowReader):
+class XmlReader(RecordReader):
     """An XML document whose repeated element under the root is the record, numbered by position."""
 
     file_type = "xml"
@@ -77,16 +77,6 @@ class XmlReader(RowReader):
         if kind == "XML":
             return None
         return f"The file is named .xml but its content is {kind or name_content(head)}, not XML."
-
-    def columns(self) -> list[str]:
-        self._open()
-        return self._columns
-
-    def rows(self) -> Iterator[RawRow]:
-        self._open()
-        while self._peeked:
-            yield self._peeked.pop(0)
-        yield from self._records
 
     # --- opening --------------------------------------------------------------------------
 
@@ -104,7 +94,7 @@ class XmlReader(RowReader):
         self.fileobj.seek(0)
         self._position = 0
         self._records = self._read(self._source(head))
-        self._peeked: list[RawRow] = []
+        self._peeked = []
         self._columns = self._peek_columns()
 
     def _source(self, head: bytes):
