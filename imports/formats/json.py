@@ -222,18 +222,7 @@ class JsonReader(RecordReader):
                 key = value
                 if not stack:
                     self._key = key
-                if len(key) > MAX_FIELD_CHARS:
-                    raise SafetyLimitError(
-                        f"Item {self._position} has a key longer than {MAX_FIELD_CHARS} characters."
-                    )
-                if "\x00" in key:
-                    # Keys become column names and attribute names, which PostgreSQL cannot store.
-                    raise FormatError(f"Item {self._position} has a key holding a NUL character (U+0000).")
-                if _NOT_A_CHARACTER in key:
-                    raise FormatError(
-                        f"Item {self._position} has a key holding a lone UTF-16 surrogate, "
-                        "which is not a character."
-                    )
+                self._check_key(key)
             elif event == "start_map" or event == "start_array":
                 child: Any = {} if event == "start_map" else []
                 if type(current) is dict:
@@ -253,26 +242,46 @@ class JsonReader(RecordReader):
                     return root, problem
                 current, key = stack.pop()
             else:
-                if event == "string" and len(value) > MAX_FIELD_CHARS:
-                    raise SafetyLimitError(
-                        f"Item {self._position} has a value longer than {MAX_FIELD_CHARS} characters "
-                        f"(at key '{self._key}')."
-                    )
-                if event == "string" and problem is None and _NOT_A_CHARACTER in value:
-                    problem = (
-                        f"item {self._position}: the value at key '{key}' holds a lone UTF-16 "
-                        "surrogate, which is not a character"
-                    )
-                if event == "number" and problem is None and _too_big(value):
-                    problem = (
-                        f"item {self._position}: the number at key '{self._key}' is too large "
-                        f"(more than {MAX_NUMBER_DIGITS} digits)"
-                    )
+                found = self._value_problem(event, value, key)  # every value: it may fail the file
+                problem = problem or found
                 if type(current) is dict:
                     current[key] = value
                 else:
                     current.append(value)
         raise FormatError("The JSON file ends in the middle of an item.")  # the parser says so first
+
+    def _check_key(self, key: str) -> None:
+        if len(key) > MAX_FIELD_CHARS:
+            raise SafetyLimitError(
+                f"Item {self._position} has a key longer than {MAX_FIELD_CHARS} characters."
+            )
+        if "\x00" in key:
+            # Keys become column names and attribute names, which PostgreSQL cannot store.
+            raise FormatError(f"Item {self._position} has a key holding a NUL character (U+0000).")
+        if _NOT_A_CHARACTER in key:
+            raise FormatError(
+                f"Item {self._position} has a key holding a lone UTF-16 surrogate, which is not a character."
+            )
+
+    def _value_problem(self, event: str, value: Any, key: str | None) -> str | None:
+        """The row error a scalar value makes for its item, if any; a value too long fails the file."""
+        if event == "string":
+            if len(value) > MAX_FIELD_CHARS:
+                raise SafetyLimitError(
+                    f"Item {self._position} has a value longer than {MAX_FIELD_CHARS} characters "
+                    f"(at key '{self._key}')."
+                )
+            if _NOT_A_CHARACTER in value:
+                return (
+                    f"item {self._position}: the value at key '{key}' holds a lone UTF-16 "
+                    "surrogate, which is not a character"
+                )
+        elif event == "number" and _too_big(value):
+            return (
+                f"item {self._position}: the number at key '{self._key}' is too large "
+                f"(more than {MAX_NUMBER_DIGITS} digits)"
+            )
+        return None
 
     def _enter_first_array(self, events) -> None:
         """Consume the top-level object's events up to the start of its first array value."""
