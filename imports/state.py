@@ -12,6 +12,7 @@ from pixee.errors import Conflict
 from pixee.events import announce
 
 from .choices import ImportStatus as S
+from .models import ImportJob
 from .signals import import_job_status_changed
 
 # Statuses in which a worker is (or will be) doing something with the job.
@@ -50,8 +51,6 @@ def transition(job_id, action: str, *, raise_conflict: bool = True, **fields) ->
 
     Returns whether it applied. A refused user action raises ``Conflict`` naming the status.
     """
-    from .models import ImportJob
-
     sources, target = ACTIONS[action]
     updates = dict(fields)
     if action == "pause":
