@@ -387,8 +387,10 @@ def _any_known(cursor, eans: pl.Series) -> bool:
 
 
 def _copy_new(cursor, rows: pl.DataFrame, supplier_code: str, job_id) -> None:
-    """COPY rows none of whose EANs is in the catalog straight into it: a first load's path."""
-    now = timezone.now().isoformat()
+    """COPY rows none of whose EANs is in the catalog straight into it: a first load's path.
+
+    ``created_at`` and ``updated_at`` are left to the columns' default, the statement's time.
+    """
     text = [pl.col(f).fill_null("") for f in TEXT_FIELDS]
     copy_csv(
         cursor,
@@ -399,8 +401,6 @@ def _copy_new(cursor, rows: pl.DataFrame, supplier_code: str, job_id) -> None:
             *VALUE_FIELDS,
             pl.col(ATTRIBUTES).fill_null("{}"),
             pl.lit(supplier_code, dtype=pl.Utf8).alias(SUPPLIER_FIELD),
-            created_at=pl.lit(now),
-            updated_at=pl.lit(now),
             created_by_job=pl.lit(None if job_id is None else str(job_id), dtype=pl.Utf8),
             last_job=pl.lit(None if job_id is None else str(job_id), dtype=pl.Utf8),
         ),
