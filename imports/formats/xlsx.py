@@ -1,4 +1,8 @@
-"""XLSX: the first worksheet, streamed with openpyxl's read-only mode, after zip-bomb checks.
+"""XLSX: the first worksheet, held by python-calamine when safe, else streamed by openpyxl.
+
+After the zip-bomb checks, ``xlsx_calamine`` decides whether calamine may hold the sheet (its
+size, its used range, its shared texts, and nothing calamine reads differently); openpyxl's
+read-only mode, which streams any sheet, is the reference the fast path matches value for value.
 
 Cells come back as the values a spreadsheet shows: a number typed as a code stays exact
 (``3760000000001.0`` → ``3760000000001``), a decimal is what Excel displays (15 significant
@@ -18,9 +22,9 @@ import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from xml.etree.ElementTree import ParseError
 
 from .base import (
@@ -33,6 +37,7 @@ from .base import (
     name_content,
     register,
 )
+from .xlsx_calamine import fallback_reason, formats_agree, sheet_rows
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +85,13 @@ class XlsxReader(RowReader):
     file_type = "xlsx"
 
     _header: list[str]
-    _cells: Iterator[tuple[Any, ...]]
+    _cells: Iterator[Sequence[Any]]
+
+    def __init__(self, fileobj, size: int | None = None, *, engine: Literal["auto", "openpyxl"] = "auto"):
+        super().__init__(fileobj, size)
+        # "openpyxl" forces the streaming path (the reference); after opening, ``engine`` says
+        # which one reads the file.
+        self.engine: str = engine
 
     @classmethod
     def content_mismatch(cls, head: bytes) -> str | None:
@@ -95,13 +106,18 @@ class XlsxReader(RowReader):
     def rows(self) -> Iterator[RawRow]:
         self._open()
         width = len(self._header)
+        decode = self.engine == "openpyxl"  # calamine decodes _xHHHH_ itself
         try:
             for cells in self._cells:
                 self._number += 1
                 self._rows_read = self._number
-                values = [_cell_value(value, self._number, column) for column, value in enumerate(cells)]
+                values = [
+                    _cell_value(value, self._number, column, decode) for column, value in enumerate(cells)
+                ]
                 if all(_blank(v) for v in values):
                     continue
+                while values[-1] is None:
+                    values.pop()  # a formatted but empty cell ends the row as no cell would
                 if len(values) > width and not all(_blank(v) for v in values[width:]):
                     extra = max(i for i, v in enumerate(values) if not _blank(v)) + 1
                     yield RawRow(
@@ -131,9 +147,12 @@ class XlsxReader(RowReader):
             return
         self.read_head(8)
         self._check_archive()
-        self._workbook = self._load()
         self._number = 0
         self._rows_read = 0
+        if self.engine == "auto" and self._open_held():
+            return
+        self.engine = "openpyxl"
+        self._workbook = self._load()
         try:
             sheets = self._workbook.worksheets
             if not sheets:
@@ -225,10 +244,79 @@ class XlsxReader(RowReader):
             logger.info("unreadable workbook", exc_info=True)
             raise FormatError("The workbook is corrupt and cannot be opened.") from None
 
+    def _open_held(self) -> bool:
+        """Open the first sheet with calamine if it may hold it (see xlsx_calamine); False if not.
+
+        openpyxl reads the workbook's directory parts (the manifest, the workbook and its
+        relationships, the styles: not the sheets or the texts), to find the first worksheet and
+        its shared text table exactly as its own path would. Whatever fails here, openpyxl's path
+        reads the file again and names the problem in our words.
+        """
+        import python_calamine  # heavy: only when an XLSX file is read
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
+        from openpyxl.xml.constants import SHARED_STRINGS
+
+        try:
+            reader = ExcelReader(self.fileobj, read_only=True, data_only=True, keep_links=False)
+        except _CORRUPT:
+            return False
+        try:
+            _bound_text_runs(reader.archive)
+            reader.read_manifest()
+            strings = reader.package.find(SHARED_STRINGS)
+            strings_name = strings.PartName[1:] if strings is not None else None
+            strings_size = reader.archive.getinfo(strings_name).file_size if strings_name else 0
+            _check_shared_strings_size(strings_size)
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)
+            first = next(
+                (
+                    (sheet.name, rel.target)
+                    for sheet, rel in reader.parser.find_sheets()
+                    if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+                ),
+                None,
+            )
+            if first is None:
+                return False  # openpyxl's path says so
+            name, part = first
+            reason = fallback_reason(
+                reader.archive.open, part, reader.archive.getinfo(part).file_size, strings_name, strings_size
+            )
+            if reason is None and not formats_agree(reader.wb):
+                reason = "calamine would type one of its number formats differently"
+        except FormatError:
+            raise
+        except _CORRUPT:
+            logger.info("workbook left to openpyxl: its parts cannot be read", exc_info=True)
+            return False
+        finally:
+            reader.archive.close()
+        if reason is not None:
+            logger.info("workbook read by openpyxl: %s", reason)
+            return False
+        self.fileobj.seek(0)
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(self.fileobj)
+            if book.sheet_names.count(name) != 1:
+                return False
+            sheet = book.get_sheet_by_name(name)  # the whole sheet, parsed now
+        except Exception:  # calamine's errors carry its own words: openpyxl's path finds ours
+            logger.info("workbook left to openpyxl: calamine cannot read it", exc_info=True)
+            self.fileobj.seek(0)
+            return False
+        self.engine = "calamine"
+        self._dimension_rows = sheet.end[0] + 1 if sheet.end else 0
+        self._cells = sheet_rows(sheet)
+        self._header = self._read_header()
+        return True
+
     def _read_header(self) -> list[str]:
+        decode = self.engine == "openpyxl"
         for cells in self._cells:
             self._number += 1
-            values = [_cell_value(value, self._number, column) for column, value in enumerate(cells)]
+            values = [_cell_value(value, self._number, column, decode) for column, value in enumerate(cells)]
             if all(_blank(v) for v in values):
                 continue
             while _blank(values[-1]):
@@ -346,8 +434,9 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _cell_value(value: Any, row: int, column: int) -> Any:
-    """A cell as the spreadsheet shows it (see the module docstring)."""
+def _cell_value(value: Any, row: int, column: int, decode: bool = True) -> Any:
+    """A cell as the spreadsheet shows it (see the module docstring); ``decode``: its text still
+    holds Excel's escapes."""
     if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -358,7 +447,7 @@ def _cell_value(value: Any, row: int, column: int) -> Any:
         shown = Decimal(format(value, ".15g"))
         return int(shown) if shown == shown.to_integral_value() else shown
     if isinstance(value, str):
-        if "_x" in value:
+        if decode and "_x" in value:
             value = _unescape(value)
         if len(value) > MAX_FIELD_CHARS:
             raise SafetyLimitError(
