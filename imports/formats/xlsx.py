@@ -255,6 +255,7 @@ class XlsxReader(RowReader):
         import python_calamine  # heavy: only when an XLSX file is read
         from openpyxl.reader.excel import ExcelReader
         from openpyxl.styles.stylesheet import apply_stylesheet
+        from openpyxl.utils.datetime import WINDOWS_EPOCH
         from openpyxl.xml.constants import SHARED_STRINGS
 
         try:
@@ -284,6 +285,9 @@ class XlsxReader(RowReader):
             reason = fallback_reason(
                 reader.archive.open, part, reader.archive.getinfo(part).file_size, strings_name, strings_size
             )
+            if reason is None and reader.wb.epoch != WINDOWS_EPOCH:
+                # The first days of the 1904 system (serials below 1) are typed apart by each.
+                reason = "it counts dates from 1904"
             if reason is None and not formats_agree(reader.wb):
                 reason = "calamine would type one of its number formats differently"
         except FormatError:

@@ -44,8 +44,9 @@ _CELL_TYPE = re.compile(rb"<" + _PREFIX + rb"c\s[^>]*?(?<=\s)t\s*=\s*[\"']([sed]
 _SHARED_END = re.compile(rb"</" + _PREFIX + rb"si\s*>")
 # What calamine reads unlike openpyxl, each a reason to fall back:
 _DIFFERENT = {
-    # an integer of 16 digits and more: calamine reads every number as a float, openpyxl exactly.
-    "a long integer": re.compile(rb"<" + _PREFIX + rb"v\s*>\s*[+-]?[0-9]{16,}\s*<"),
+    # an integer floats cannot hold (from 9 * 10**15, below 2**53): calamine reads every number as
+    # a float, openpyxl an integer exactly.
+    "a long integer": re.compile(rb"<" + _PREFIX + rb"v\s*>\s*[+-]?(?:[0-9]{17,}|9[0-9]{15})\s*<"),
     # an escaped UTF-16 surrogate (_xD83D_): openpyxl's path joins the pairs, calamine does not.
     "an escaped surrogate": re.compile(rb"_x[Dd][89A-Fa-f][0-9A-Fa-f]{2}_"),
     # a text whose <t> does not preserve space and starts or ends with a space: calamine trims it.

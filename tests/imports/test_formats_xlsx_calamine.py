@@ -1,0 +1,280 @@
+"""XLSX's fast path: calamine holds the sheet only when that is safe, and reads what openpyxl reads."""
+
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+from imports.formats import xlsx as xlsx_module
+from imports.formats import xlsx_calamine
+
+from ..realfiles import REALFILES
+from .test_formats_xlsx import FILES, workbook_bytes, zip_bytes
+
+
+def read_with(data: bytes, engine: str):
+    reader = xlsx_module.XlsxReader(io.BytesIO(data), engine=engine)  # type: ignore[arg-type]
+    return reader.engine if engine == "openpyxl" else None, reader.columns(), list(reader.rows()), reader
+
+
+def both(data: bytes):
+    """(the engine that read the file on the fast path's side, its result, openpyxl's result)."""
+    _, columns, rows, reader = read_with(data, "auto")
+    _, expected_columns, expected_rows, _ = read_with(data, "openpyxl")
+    return reader.engine, (columns, rows), (expected_columns, expected_rows)
+
+
+def with_sheet(data: bytes, sheet: bytes, **parts: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    entries = {name: source.read(name) for name in source.namelist()}
+    entries["xl/worksheets/sheet1.xml"] = sheet
+    entries.update({name.replace("__", "/"): content for name, content in parts.items()})
+    return zip_bytes(entries)
+
+
+SHEET = (
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>%s'
+    b"</sheetData></worksheet>"
+)
+
+
+def inline(ref: str, text: str) -> bytes:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'.encode()
+
+
+# --- the same values as openpyxl --------------------------------------------------------------
+
+
+XLSX_FILES = sorted(FILES.glob("*.xlsx")) + sorted(REALFILES.glob("*.xlsx"))
+
+
+@pytest.mark.parametrize("path", XLSX_FILES, ids=lambda path: path.name)
+def test_every_sample_and_real_workbook_reads_the_same_on_both_paths(path: Path):
+    engine, fast, reference = both(path.read_bytes())
+    assert engine == "calamine"
+    assert fast == reference
+
+
+def test_the_real_files_are_there_to_compare():
+    assert any(path.parent == REALFILES for path in XLSX_FILES), f"no .xlsx in {REALFILES}"
+
+
+_TEXT = st.lists(
+    st.characters(min_codepoint=0x20, max_codepoint=0x2FF)
+    | st.sampled_from(["_x000D_", "_x005F_", "\n", " ", "é€"]),
+    min_size=1,
+    max_size=8,
+).map("".join)
+_CELL = st.one_of(
+    st.none(),
+    _TEXT,
+    st.integers(-(2**53), 2**53),  # from 9 * 10**15 on, openpyxl's path reads them (long integers)
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.floats(min_value=-1e6, max_value=1e6).map(lambda f: round(f, 2)),
+    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(2100, 1, 1)),
+    st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2100, 1, 1)),
+    st.times(),
+    st.booleans(),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.lists(_CELL, max_size=6), min_size=1, max_size=8),
+    header=st.lists(_TEXT | st.none(), min_size=1, max_size=6),
+    top=st.integers(1, 4),
+    left=st.integers(1, 4),
+    epoch_1904=st.booleans(),
+)
+def test_random_workbooks_read_the_same_on_both_paths(rows, header, top, left, epoch_1904):
+    workbook = Workbook()
+    if epoch_1904:
+        workbook.epoch = CALENDAR_MAC_1904
+    sheet = workbook.active
+    for r, cells in enumerate([header, *rows]):
+        for c, value in enumerate(cells):
+            if value is not None:
+                sheet.cell(top + r, left + c, value)
+    out = io.BytesIO()
+    workbook.save(out)
+    try:
+        _, reference_columns, reference_rows, _ = read_with(out.getvalue(), "openpyxl")
+    except xlsx_module.FormatError as error:
+        with pytest.raises(xlsx_module.FormatError, match=re.escape(str(error))):
+            read_with(out.getvalue(), "auto")
+        return
+    _, columns, fast_rows, reader = read_with(out.getvalue(), "auto")
+    assert (columns, fast_rows) == (reference_columns, reference_rows)
+    texts = [value for value in [*header, *(v for cells in rows for v in cells)] if isinstance(value, str)]
+    long_integers = [v for cells in rows for v in cells if type(v) is int and abs(v) >= 9 * 10**15]
+    if all(text == text.strip() for text in texts) and not long_integers and not epoch_1904:
+        # Nothing calamine would read differently (a text whose edge spaces openpyxl did not mark
+        # as preserved, an integer floats may not hold, a 1904 date system): calamine read it.
+        assert reader.engine == "calamine"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "yyyy-mm-dd",
+        "dd/mm/yyyy hh:mm",
+        "[h]:mm:ss",
+        "[mm]:ss",
+        '0.00" m"',
+        '#,##0.00\\ "€"',
+        "[$-407]dddd, d. mmmm yyyy",
+        "0.00E+00",
+        "h AM/PM",
+        "[Red]0.00;[Blue]-0.00",
+        "General",
+        '"Y: "0.00',
+        "\\Y000000",
+    ],
+)
+def test_custom_number_formats_are_typed_as_calamine_types_them(code):
+    import python_calamine
+
+    workbook = Workbook()
+    workbook.active["A1"] = 45000.5
+    workbook.active["A1"].number_format = code
+    out = io.BytesIO()
+    workbook.save(out)
+    out.seek(0)
+    (value,) = python_calamine.CalamineWorkbook.from_filelike(out).get_sheet_by_index(0).to_python()[0]
+    kind = {float: "number", int: "number", dt.timedelta: "duration"}.get(type(value), "date")
+    assert xlsx_calamine._calamine_format(code) == kind
+
+
+# --- what sends a sheet to openpyxl ----------------------------------------------------------
+
+
+def test_a_sheet_whose_xml_is_over_the_cap_is_streamed_by_openpyxl(monkeypatch):
+    data = workbook_bytes(["ean", "name"], *([str(n), "x"] for n in range(50)))
+    monkeypatch.setattr(xlsx_calamine, "MAX_HELD_XML_BYTES", 1000)
+    engine, fast, reference = both(data)
+    assert engine == "openpyxl" and fast == reference
+
+
+def two_rows(first: bytes, second: bytes, second_row: int = 2) -> bytes:
+    """A workbook whose sheet holds exactly the row 1 and the row ``second_row`` given (raw XML)."""
+    rows = b'<row r="1">%s</row><row r="%d">%s</row>' % (first, second_row, second)
+    return with_sheet(workbook_bytes(["ean"], ["1"]), SHEET % rows)
+
+
+@pytest.mark.parametrize(
+    "second_row, cell",
+    [
+        (300_000, "Z300000"),  # A1 and Z300000: 26 x 300,000 cells of 32 bytes, 250 MB
+        (2, "XFD1048576"),  # a cell's own reference far from its row's
+    ],
+)
+def test_far_apart_cells_do_not_make_calamine_allocate_their_whole_range(second_row, cell):
+    data = two_rows(inline("A1", "ean"), inline(cell, "x"), second_row)
+    reader = xlsx_module.XlsxReader(io.BytesIO(data))
+    assert reader.columns() == ["ean"] and reader.engine == "openpyxl"
+
+
+@pytest.mark.parametrize("cell", [b'<c t="inlineStr"><is><t>x</t></is></c>', b'<c t="n"><v>1</v></c>'])
+def test_a_cell_without_a_reference_is_streamed_by_openpyxl(cell):
+    # calamine places such a cell after the previous one; its position cannot be bounded ahead.
+    data = with_sheet(
+        workbook_bytes(["ean"], ["1"]), SHEET % (b'<row r="1">' + inline("A1", "ean") + cell + b"</row>")
+    )
+    engine, _, _ = both(data)
+    assert engine == "openpyxl"
+
+
+def test_one_long_shared_text_in_every_cell_is_not_copied_into_each():
+    # 30,000 characters x 3,000 cells: calamine would hold 90 MB of copies of one text.
+    long_text = "y" * 30_000
+    strings = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<si><t>ean</t></si><si><t>" + long_text.encode() + b"</t></si></sst>"
+    )
+    cells = b"".join(
+        f'<row r="{r}"><c r="A{r}" t="s"><v>{0 if r == 1 else 1}</v></c></row>'.encode()
+        for r in range(1, 3001)
+    )
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes(["ean"], ["1"])))
+    entries = {name: source.read(name) for name in source.namelist()}
+    entries["xl/worksheets/sheet1.xml"] = SHEET % cells
+    entries["xl/sharedStrings.xml"] = strings
+    entries["[Content_Types].xml"] = entries["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    entries["xl/_rels/workbook.xml.rels"] = entries["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdS" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/relationships/sharedStrings"/></Relationships>',
+    )
+    data = zip_bytes(entries)
+    engine, fast, reference = both(data)
+    assert engine == "openpyxl" and fast == reference
+    assert fast[1][0].values == {"ean": long_text}
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        b'<c r="B2" t="e"><v>#DIV/0!</v></c>',  # calamine: an empty text
+        b'<c r="B2"><v>9007199254740993</v></c>',  # calamine: a float, one less
+        b'<c r="B2" t="inlineStr"><is><t>_xD83D__xDE00_</t></is></c>',  # calamine: not joined
+        b'<c r="B2" t="inlineStr"><is><t> padded </t></is></c>',  # calamine: trimmed
+    ],
+)
+def test_cells_calamine_reads_differently_send_the_sheet_to_openpyxl(cell):
+    data = two_rows(inline("A1", "ean") + inline("B1", "x"), inline("A2", "1") + cell)
+    engine, fast, reference = both(data)
+    assert engine == "openpyxl" and fast == reference
+
+
+def test_a_number_format_calamine_types_otherwise_sends_the_sheet_to_openpyxl(monkeypatch):
+    workbook = Workbook()
+    workbook.active.append(["ean", "when"])
+    workbook.active.append(["1", 45000])
+    workbook.active["B2"].number_format = "yyyy-mm-dd"
+    out = io.BytesIO()
+    workbook.save(out)
+    assert both(out.getvalue())[0] == "calamine"
+    monkeypatch.setattr(xlsx_calamine, "_calamine_format", lambda code: "number")
+    engine, fast, reference = both(out.getvalue())
+    assert engine == "openpyxl" and fast == reference
+
+
+def test_fraction_read_follows_the_rows_calamine_holds():
+    reader = xlsx_module.XlsxReader(io.BytesIO(workbook_bytes(["ean"], *([str(n)] for n in range(9)))))
+    fractions = [reader.fraction_read() for _ in reader.rows()]
+    assert reader.engine == "calamine"
+    assert fractions[0] == pytest.approx(0.2) and fractions[-1] == 1.0
+
+
+def test_a_sheet_calamine_cannot_parse_is_named_in_our_words(caplog):
+    data = workbook_bytes(["ean"], ["1"], ["2"])
+    source = zipfile.ZipFile(io.BytesIO(data))
+    sheet = source.read("xl/worksheets/sheet1.xml")
+    broken = with_sheet(
+        data, sheet.replace(b'<c r="A3"', b'<c r="A3" t="n"><v>not a number</v></c><c r="B3"')
+    )
+    with pytest.raises(xlsx_module.FormatError) as caught:
+        read_with(broken, "auto")
+    assert str(caught.value).startswith("The workbook is corrupt")
+    assert "calamine cannot read it" in caplog.text
+
+
+def test_column_letters_index_as_spreadsheets_count_them():
+    assert [xlsx_calamine._column_index(get_column_letter(n).encode()) for n in (1, 26, 27, 16384)] == [
+        1,
+        26,
+        27,
+        16384,
+    ]
