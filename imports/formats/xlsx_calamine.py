@@ -11,6 +11,8 @@ calamine would hold, and looks for the few things calamine reads differently fro
 
 from __future__ import annotations
 
+import functools
+import io
 import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -25,12 +27,17 @@ MAX_HELD_XML_BYTES = HELD_BUDGET_BYTES // MEMORY_PER_XML_BYTE
 # calamine's cell is a 32-byte enum, allocated for every position of the used range.
 CELL_BYTES = 32
 
-# The sheet is scanned in blocks of this many bytes; each block is cut before its last "<" so a
-# tag and the text after it are never split (a text is at most xlsx.MAX_TEXT_RUN_BYTES long).
+# The sheet is scanned in blocks of this many bytes, each ending on the "<" that starts the next
+# one's first tag, so a pattern may end on it and no tag or text is split (a text is at most
+# xlsx.MAX_TEXT_RUN_BYTES long, which the stream bounds). A block the fast checks cannot decide
+# is scanned again in pieces of SMALL_BLOCK_BYTES, and only the undecided pieces cell by cell.
 BLOCK_BYTES = 1 << 20
+SMALL_BLOCK_BYTES = 1 << 16
 
-_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"  # a namespace prefix, as in <x:c>
-_ATTRIBUTE_END = rb"""["']"""
+# A namespace prefix, as in <x:c>: calamine reads elements by their local name whatever it is.
+_NAME = rb"[^\s<>/:!?=\"']+"
+_PREFIX = rb"(?:" + _NAME + rb":)?"
+_PREFIXED = re.compile(rb"<" + _NAME + rb":")
 # A cell or row start tag, and the same with its reference (attributes in any order).
 _CELL = re.compile(rb"<" + _PREFIX + rb"c[\s/>]")
 _CELL_REF = re.compile(
@@ -42,18 +49,53 @@ _ROW_REF = re.compile(rb"<" + _PREFIX + rb"row\s[^>]*?(?<=\s)r\s*=\s*[\"']([0-9]
 # an error cell as an empty text, openpyxl as its text (#N/A), and types date texts its own way.
 _CELL_TYPE = re.compile(rb"<" + _PREFIX + rb"c\s[^>]*?(?<=\s)t\s*=\s*[\"']([sed])[\"']")
 _SHARED_END = re.compile(rb"</" + _PREFIX + rb"si\s*>")
-# What calamine reads unlike openpyxl, each a reason to fall back:
-_DIFFERENT = {
-    # an integer floats cannot hold (from 9 * 10**15, below 2**53): calamine reads every number as
-    # a float, openpyxl an integer exactly.
-    "a long integer": re.compile(rb"<" + _PREFIX + rb"v\s*>\s*[+-]?(?:[0-9]{17,}|9[0-9]{15})\s*<"),
-    # an escaped UTF-16 surrogate (_xD83D_): openpyxl's path joins the pairs, calamine does not.
-    "an escaped surrogate": re.compile(rb"_x[Dd][89A-Fa-f][0-9A-Fa-f]{2}_"),
-    # a text whose <t> does not preserve space and starts or ends with a space: calamine trims it.
-    "a text with edge spaces": re.compile(
-        rb"<" + _PREFIX + rb"t(?=[\s>])(?![^>]*xml:space\s*=\s*[\"']preserve)[^>]*>(?:\s|[^<]*\s<)"
-    ),
-}
+
+
+# An integer floats cannot hold (from 9 * 10**15, below 2**53): calamine reads every number as a
+# float, openpyxl an integer exactly.
+_LONG_INTEGER = rb"v\s*>\s*[+-]?(?:[0-9]{17,}|9[0-9]{15})\s*<"
+
+
+def _different(prefix: bytes) -> dict[str, re.Pattern[bytes]]:
+    """What calamine reads unlike openpyxl, each a reason to fall back; ``prefix``: the pattern of
+    an element's namespace prefix (empty where the text has none)."""
+    return {
+        "a long integer": re.compile(rb"<" + prefix + _LONG_INTEGER),
+        # an escaped UTF-16 surrogate (_xD83D_): openpyxl's path joins the pairs, calamine does not.
+        "an escaped surrogate": re.compile(rb"_x[Dd][89A-Fa-f][0-9A-Fa-f]{2}_"),
+        # a text whose <t> does not preserve space and starts or ends with a space: calamine trims it.
+        "a text with edge spaces": re.compile(
+            rb"<" + prefix + rb"t(?=[\s>])(?![^>]*xml:space\s*=\s*[\"']preserve)[^>]*>(?:\s|[^<]*\s<)"
+        ),
+        # a character reference (&#57;) or a CDATA section: calamine reads such a value as empty,
+        # and trims a space so written; openpyxl reads them as any text.
+        "a character reference": re.compile(rb"&#"),
+        "a CDATA section": re.compile(rb"!\[CDATA\[(?<=<!\[CDATA\[)"),
+    }
+
+
+_DIFFERENT = _different(_PREFIX)
+_DIFFERENT_UNPREFIXED = _different(b"")
+
+# The fast checks (see _SheetScan) look for what is unusual, each a pass in C over a block: the
+# patterns above that need no "<" to be found, and one pattern for every tag that matters.
+_UNUSUAL_TEXT = [
+    pattern
+    for name, pattern in _DIFFERENT_UNPREFIXED.items()
+    if name in ("an escaped surrogate", "a character reference", "a CDATA section")
+]
+# A "<" that starts a cell or row tag not written as usual (its reference first, inside the box:
+# the %s are patterns of the columns and the rows in it; then its style, its type), a text tag
+# other than <t> or a text that may start or end with a space, or a long integer.
+_UNUSUAL_TAG = (
+    rb'<(?:c(?! r="%s%s"(?: s="[0-9]++")?+(?: t="(?:inlineStr|n|s|b|str)")?+/?+>)'
+    rb'|row(?! r="%s")'
+    rb"|t(?!>(?!\s)[^<]*+(?<!\s)<(?:/t>|\Z))"
+    rb"|" + _LONG_INTEGER + rb")"
+)
+_ROW_NUMBER = re.compile(rb'<row r="([0-9]{1,7})"')
+_COLUMN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DIGITS = "0123456789"
 
 
 def fallback_reason(
@@ -71,9 +113,10 @@ def fallback_reason(
         longest_text, reason = _scan_strings(open_part(strings))
         if reason:
             return reason
-    scan = _SheetScan()
+    # Without shared texts nothing is copied: the shared-text cells need not be counted.
+    scan = _SheetScan(count_shared=longest_text > 0)
     with open_part(sheet) as stream:
-        for block in _blocks(stream):
+        for block in _blocks(stream, BLOCK_BYTES):
             reason = scan.add(block)
             if reason:
                 return reason
@@ -85,15 +128,61 @@ def fallback_reason(
 
 
 class _SheetScan:
-    """The bounding box of a sheet's cell references and its count of shared-text cells."""
+    """The bounding box of a sheet's cell references and its count of shared-text cells.
 
-    def __init__(self) -> None:
+    Most blocks are decided by a few passes of bytes operations and regular expressions that
+    match only what is unusual (``_add_fast``); a block they cannot decide is read cell by cell
+    (``_add_exact``), piece by piece. Either way the box and the count are those of every cell:
+    the fast path accepts a block only when each of its cells lies inside the box already known.
+    """
+
+    def __init__(self, *, count_shared: bool = True) -> None:
+        self.count_shared = count_shared
         self.cells = 0
         self.shared_cells = 0
-        self.rows: set[bytes] = set()
-        self.columns: set[bytes] = set()
+        self.rows: tuple[int, int] | None = None  # the lowest and highest row number seen
+        self.columns: tuple[int, int] | None = None  # the same for column numbers (A is 1)
 
     def add(self, block: bytes) -> str | None:
+        if self._add_fast(block):
+            return None
+        start = 0  # where the pieces not yet counted start
+        for piece in _blocks(io.BytesIO(block), SMALL_BLOCK_BYTES):
+            start += len(piece) - 1  # the pieces overlap by their last "<"
+            if self._add_fast(piece):
+                continue
+            reason = self._add_exact(piece)
+            if reason:
+                return reason
+            if self._add_fast(block[start:]):
+                return None  # the rest is usual (the first piece was counted to know the box)
+        return None
+
+    def _add_fast(self, block: bytes) -> bool:
+        """Account for ``block`` if nothing in it needs a closer look; False (nothing counted) if not."""
+        if self.columns is None or self.rows is None:
+            return False  # the box is not known yet
+        if b":" in block and _PREFIXED.search(block):
+            return False
+        rows = self.rows
+        first = _ROW_NUMBER.search(block)
+        if first:
+            # Rows come in order: the first and the last extend the box, and any row or cell the
+            # pattern finds outside it sends the block to the exact count.
+            last = _ROW_NUMBER.match(block, block.rfind(b'<row r="')) or first
+            rows = min(rows[0], int(first[1]), int(last[1])), max(rows[1], int(first[1]), int(last[1]))
+        # The tags first: in a sheet of unusual cells this stops at the first, near the start.
+        if _unusual_tag(*self.columns, *rows).search(block):
+            return False
+        if any(pattern.search(block) for pattern in _UNUSUAL_TEXT):
+            return False
+        self.rows = rows
+        if self.count_shared:
+            # Every cell tag here has its type as t="s" if shared; a text may add to the count.
+            self.shared_cells += block.count(b't="s"')
+        return True
+
+    def _add_exact(self, block: bytes) -> str | None:
         references = _CELL_REF.findall(block)
         cells = len(_CELL.findall(block))
         if len(references) != cells:
@@ -109,17 +198,23 @@ class _SheetScan:
             return "it holds an error or date-text cell"
         self.cells += cells
         self.shared_cells += types.count(b"s")
-        self.rows.update(row_references)
-        if references:
-            columns, rows = zip(*references, strict=True)
-            self.columns.update(columns)
-            self.rows.update(rows)
+        rows = [int(row) for row in row_references]
+        columns = [_column_index(letters) for letters, _ in references]
+        rows.extend(int(row) for _, row in references)
+        if self.rows is not None:
+            rows.extend(self.rows)
+        if self.columns is not None:
+            columns.extend(self.columns)
+        if rows:
+            self.rows = min(rows), max(rows)
+        if columns:
+            self.columns = min(columns), max(columns)
         return None
 
     def box_cells(self) -> int:
-        rows = [int(row) for row in self.rows]
-        columns = [_column_index(letters) for letters in self.columns]
-        return (max(rows) - min(rows) + 1) * (max(columns) - min(columns) + 1)
+        if self.rows is None or self.columns is None:
+            return 0
+        return (self.rows[1] - self.rows[0] + 1) * (self.columns[1] - self.columns[0] + 1)
 
 
 def _column_index(letters: bytes) -> int:
@@ -129,33 +224,97 @@ def _column_index(letters: bytes) -> int:
     return index
 
 
+def _column_letters(index: int) -> str:
+    letters = ""
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = _COLUMN_LETTERS[remainder] + letters
+    return letters
+
+
+@functools.lru_cache(maxsize=64)
+def _unusual_tag(first_column: int, last_column: int, first_row: int, last_row: int) -> re.Pattern[bytes]:
+    """``_UNUSUAL_TAG`` for this box of columns and rows."""
+    columns = _between(_column_letters(first_column), _column_letters(last_column), "[A-Z]", _COLUMN_LETTERS)
+    rows = _between(str(first_row), str(last_row), "[1-9]", _DIGITS).encode()
+    return re.compile(_UNUSUAL_TAG % (columns.encode(), rows, rows))
+
+
+def _between(low: str, high: str, lead: str, symbols: str) -> str:
+    """A pattern of the words from ``low`` to ``high`` (column letters, or row numbers without
+    leading zeros: ``lead`` matches their first symbol), in the numbers' order.
+
+    Words shorter than ``high`` and longer than ``low`` match outright; a word as long as a bound
+    is matched, then compared with it looking behind, so a word is tried against a few branches.
+    """
+    one = f"[{symbols[0]}-{symbols[-1]}]"
+
+    def beyond(word: str, step: int) -> str:
+        # The words as long as ``word`` before it (step -1) or after it (step 1), as a tree.
+        branches = []
+        edge = symbols[0] if step < 0 else symbols[-1]
+        if word[0] != edge:
+            neighbour = symbols[symbols.index(word[0]) + step]
+            span = f"[{edge}-{neighbour}]" if step < 0 else f"[{neighbour}-{edge}]"
+            branches.append(f"{span}{one}{{{len(word) - 1}}}")
+        rest = beyond(word[1:], step) if len(word) > 1 else ""
+        if rest:
+            branches.append(f"{word[0]}(?:{rest})")
+        return "|".join(branches)
+
+    def bounded(length: int, lowest: str | None, highest: str | None) -> str:
+        pattern = f"{lead}{one}{{{length - 1}}}"
+        # No bound to check against the lowest or highest word of this length ("1", "A", "99").
+        if lowest and lowest != lead[1] + symbols[0] * (length - 1):
+            pattern += f"(?<!{beyond(lowest, -1)})"
+        if highest and highest != symbols[-1] * length:
+            pattern += f"(?<!{beyond(highest, 1)})"
+        return pattern
+
+    if len(high) == 1:
+        return f"[{low}-{high}]"
+    if len(low) == len(high):
+        return bounded(len(low), low, high)
+    branches = [bounded(len(high), None, high), bounded(len(low), low, None)]
+    if len(high) - len(low) > 1:
+        branches.insert(0, f"{lead}{one}{{{len(low)},{len(high) - 2}}}")
+    return f"(?:{'|'.join(branches)})"
+
+
 def _scan_strings(stream: IO[bytes]) -> tuple[int, str | None]:
     """The longest shared text's XML in bytes (an upper bound of what calamine copies per cell)."""
     longest = 0
+    open_text = 0  # the bytes of the text still open at the end of the previous block
     with stream:
-        for block in _blocks(stream):
-            for reason, pattern in _DIFFERENT.items():
+        for block in _blocks(stream, BLOCK_BYTES):
+            prefixed = b":" in block and _PREFIXED.search(block)
+            for reason, pattern in (_DIFFERENT if prefixed else _DIFFERENT_UNPREFIXED).items():
                 if pattern.search(block):
                     return 0, f"its shared text holds {reason}"
-            # Each piece holds one text's XML (and what follows the table's last one).
-            longest = max(longest, *map(len, _SHARED_END.split(block)))
+            # Each piece holds one text's XML (and what follows the table's last one); a text may
+            # run on from the previous block.
+            lengths = list(map(len, _SHARED_END.split(block) if prefixed else block.split(b"</si>")))
+            lengths[0] += open_text
+            longest = max(longest, *lengths)
+            open_text = lengths[-1]
     return longest, None
 
 
-def _blocks(stream: IO[bytes]) -> Iterator[bytes]:
-    """The stream in blocks, each cut before its last "<" (the rest starts the next block).
+def _blocks(stream: IO[bytes], size: int) -> Iterator[bytes]:
+    """The stream in blocks of about ``size`` bytes, each ending on the "<" that starts the next.
 
-    An element shorter than a block (a tag, a text and its end tag) is thus whole in one block.
+    An element shorter than a block (a tag, a text and its end tag) is thus whole in one block,
+    followed by the "<" of the next tag. A text longer than a block is read whole first.
     """
     carry = b""
-    while data := stream.read(BLOCK_BYTES):
+    while data := stream.read(size):
         data = carry + data
         cut = data.rfind(b"<")
         if cut <= 0:
-            carry, data = b"", data
-        else:
-            carry, data = data[cut:], data[:cut]
-        yield data
+            carry = data  # one text so far: as long as the stream allows
+            continue
+        carry = data[cut:]
+        yield data[: cut + 1]
     if carry:
         yield carry
 
