@@ -282,8 +282,15 @@ class XlsxReader(RowReader):
             if first is None:
                 return False  # openpyxl's path says so
             name, part = first
+            durations = frozenset(reader.wb._timedelta_formats)
             reason = fallback_reason(
-                reader.archive.open, part, reader.archive.getinfo(part).file_size, strings_name, strings_size
+                reader.archive.open,
+                part,
+                reader.archive.getinfo(part).file_size,
+                strings_name,
+                strings_size,
+                dates=frozenset(reader.wb._date_formats) - durations,
+                durations=durations,
             )
             if reason is None and reader.wb.epoch != WINDOWS_EPOCH:
                 # The first days of the 1904 system (serials below 1) are typed apart by each.

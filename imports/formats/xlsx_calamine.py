@@ -85,36 +85,54 @@ _UNUSUAL_TEXT = [
     if name in ("an escaped surrogate", "a character reference", "a CDATA section")
 ]
 # A "<" that starts a cell or row tag not written as usual (its reference first, inside the box:
-# the %s are patterns of the columns and the rows in it; then its style, its type), a text tag
-# other than <t> or a text that may start or end with a space, or a long integer.
+# the first two %s are patterns of the columns and the rows in it; then its style, its type; the
+# third, the date and duration cells as usual), a text tag other than <t> or a text that may start
+# or end with a space, or a long integer.
 _UNUSUAL_TAG = (
-    rb'<(?:c(?! r="%s%s"(?: s="[0-9]++")?+(?: t="(?:inlineStr|n|s|b|str)")?+/?+>)'
+    rb'<(?:c(?! r="%s%s"(?:(?: s="%s[0-9]++")?+(?: t="(?:inlineStr|n|s|b|str)")?+/?+>%s))'
     rb'|row(?! r="%s")'
     rb"|t(?!>(?!\s)[^<]*+(?<!\s)<(?:/t>|\Z))"
     rb"|" + _LONG_INTEGER + rb")"
 )
 _ROW_NUMBER = re.compile(rb'<row r="([0-9]{1,7})"')
+# For the exact count of date and duration cells: a cell's start tag (its attributes, and "/" if it
+# closes at once), a value, or a cell's end tag.
+_CELL_EVENT = re.compile(rb"<" + _PREFIX + rb"(?:c\s([^>]*?)(/?)>|v\s*>([^<]*)<)|</" + _PREFIX + rb"c\s*>")
+_STYLE = re.compile(rb"""(?<![^\s])s\s*=\s*["']([^"']*)["']""")
+_TYPE = re.compile(rb"""(?<![^\s])t\s*=\s*["']([^"']*)["']""")
+_LAST_DATE_SERIAL = 2958465.9999
+_LAST_DURATION_DAYS = 999_999_999
 _COLUMN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DIGITS = "0123456789"
 
 
 def fallback_reason(
-    open_part: Callable[[str], IO[bytes]], sheet: str, sheet_size: int, strings: str | None, strings_size: int
+    open_part: Callable[[str], IO[bytes]],
+    sheet: str,
+    sheet_size: int,
+    strings: str | None,
+    strings_size: int,
+    *,
+    dates: frozenset[int] = frozenset(),
+    durations: frozenset[int] = frozenset(),
 ) -> str | None:
     """Why the first sheet must not be held by calamine (a phrase for the log), or None when it may.
 
     ``open_part`` opens a part of the archive as a stream (bounded as openpyxl's are, so an
-    endless text is refused here as it would be there); the sizes are the zip directory's.
+    endless text is refused here as it would be there); the sizes are the zip directory's;
+    ``dates`` and ``durations`` are the cell styles openpyxl reads a date or a duration with.
     """
     if sheet_size + strings_size > MAX_HELD_XML_BYTES:
         return f"its sheet and shared text inflate to {sheet_size + strings_size} bytes"
+    if 0 in dates | durations:
+        return "its default cell style is a date or duration format"  # every plain number a date
     longest_text = 0
     if strings is not None:
         longest_text, reason = _scan_strings(open_part(strings))
         if reason:
             return reason
     # Without shared texts nothing is copied: the shared-text cells need not be counted.
-    scan = _SheetScan(count_shared=longest_text > 0)
+    scan = _SheetScan(count_shared=longest_text > 0, dates=dates, durations=durations)
     with open_part(sheet) as stream:
         for block in _blocks(stream, BLOCK_BYTES):
             reason = scan.add(block)
@@ -136,8 +154,17 @@ class _SheetScan:
     the fast path accepts a block only when each of its cells lies inside the box already known.
     """
 
-    def __init__(self, *, count_shared: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        count_shared: bool = True,
+        dates: frozenset[int] = frozenset(),
+        durations: frozenset[int] = frozenset(),
+    ) -> None:
         self.count_shared = count_shared
+        self.dates = dates
+        self.durations = durations
+        self.open_serial: tuple[float, float] | None = None  # see _serials_agree
         self.cells = 0
         self.shared_cells = 0
         self.rows: tuple[int, int] | None = None  # the lowest and highest row number seen
@@ -160,8 +187,8 @@ class _SheetScan:
 
     def _add_fast(self, block: bytes) -> bool:
         """Account for ``block`` if nothing in it needs a closer look; False (nothing counted) if not."""
-        if self.columns is None or self.rows is None:
-            return False  # the box is not known yet
+        if self.columns is None or self.rows is None or self.open_serial is not None:
+            return False  # the box is not known yet, or a date cell's number is still to come
         if b":" in block and _PREFIXED.search(block):
             return False
         rows = self.rows
@@ -172,7 +199,7 @@ class _SheetScan:
             last = _ROW_NUMBER.match(block, block.rfind(b'<row r="')) or first
             rows = min(rows[0], int(first[1]), int(last[1])), max(rows[1], int(first[1]), int(last[1]))
         # The tags first: in a sheet of unusual cells this stops at the first, near the start.
-        if _unusual_tag(*self.columns, *rows).search(block):
+        if _unusual_tag(*self.columns, *rows, self.dates, self.durations).search(block):
             return False
         if any(pattern.search(block) for pattern in _UNUSUAL_TEXT):
             return False
@@ -196,6 +223,8 @@ class _SheetScan:
         types = _CELL_TYPE.findall(block)  # one-byte strings: no allocation per cell
         if b"e" in types or b"d" in types:
             return "it holds an error or date-text cell"
+        if (self.dates or self.durations) and not self._serials_agree(block):
+            return "a date or duration cell holds a number outside the range both read alike"
         self.cells += cells
         self.shared_cells += types.count(b"s")
         rows = [int(row) for row in row_references]
@@ -209,6 +238,43 @@ class _SheetScan:
             self.rows = min(rows), max(rows)
         if columns:
             self.columns = min(columns), max(columns)
+        return None
+
+    def _serials_agree(self, block: bytes) -> bool:
+        """Whether every number of a date or duration cell in ``block`` is read alike by both.
+
+        openpyxl reads a date from 0 (1899-12-30) to 9999-12-31, rounded to the millisecond (so
+        not its last seconds), a duration up to 999,999,999 days either way, and "#VALUE!"
+        outside; calamine a number, a time of day or an error there. A cell may end in the next
+        block: ``self.open_serial`` carries the range its number must lie in.
+        """
+        for event in _CELL_EVENT.finditer(block):
+            attributes, closed, value = event.groups()
+            if attributes is not None:
+                self.open_serial = None if closed else self._serial_range(attributes)
+            elif value is not None and self.open_serial is not None:
+                low, high = self.open_serial
+                try:
+                    if not low <= float(value) < high:
+                        return False
+                except ValueError:
+                    return False  # openpyxl's path names the problem
+            elif value is None:
+                self.open_serial = None  # the cell's end
+        return True
+
+    def _serial_range(self, attributes: bytes) -> tuple[float, float] | None:
+        style, kind = _STYLE.search(attributes), _TYPE.search(attributes)
+        if not style or (kind and kind[1] != b"n"):
+            return None  # style 0 is no date (see fallback_reason); a text, a boolean
+        try:
+            index = int(style[1])
+        except ValueError:
+            return (0, 0)  # no number agrees: openpyxl's path names the problem
+        if index in self.dates:
+            return 0, _LAST_DATE_SERIAL
+        if index in self.durations:
+            return -_LAST_DURATION_DAYS, _LAST_DURATION_DAYS
         return None
 
     def box_cells(self) -> int:
@@ -233,11 +299,34 @@ def _column_letters(index: int) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _unusual_tag(first_column: int, last_column: int, first_row: int, last_row: int) -> re.Pattern[bytes]:
-    """``_UNUSUAL_TAG`` for this box of columns and rows."""
+def _unusual_tag(
+    first_column: int,
+    last_column: int,
+    first_row: int,
+    last_row: int,
+    dates: frozenset[int] = frozenset(),
+    durations: frozenset[int] = frozenset(),
+) -> re.Pattern[bytes]:
+    """``_UNUSUAL_TAG`` for this box of columns and rows and these date and duration styles."""
     columns = _between(_column_letters(first_column), _column_letters(last_column), "[A-Z]", _COLUMN_LETTERS)
-    rows = _between(str(first_row), str(last_row), "[1-9]", _DIGITS).encode()
-    return re.compile(_UNUSUAL_TAG % (columns.encode(), rows, rows))
+    rows = _between(str(first_row), str(last_row), "[1-9]", _DIGITS)
+    plain_style = dated = ""
+    if dates | durations:
+        plain_style = f'(?!(?:{"|".join(map(str, sorted(dates | durations)))})")'
+    # A number in the range both read alike (see _SheetScan._serials_agree), as Excel writes it.
+    for styles, serial in (
+        (
+            dates,
+            rf"(?:0|{_between('1', '2958464', '[1-9]', _DIGITS)})(?:\.[0-9]+)?|2958465(?:\.(?!9999)[0-9]+)?",
+        ),
+        (durations, rf"-?(?:0|{_between('1', '999999998', '[1-9]', _DIGITS)})(?:\.[0-9]+)?"),
+    ):
+        if styles:
+            ids = "|".join(map(str, sorted(styles)))
+            dated += f'| s="(?:{ids})"(?: t="n")?+(?:/>|><v>(?:{serial})</v>)'
+    return re.compile(
+        _UNUSUAL_TAG % tuple(part.encode() for part in (columns, rows, plain_style, dated, rows))
+    )
 
 
 def _between(low: str, high: str, lead: str, symbols: str) -> str:
@@ -303,13 +392,16 @@ def _scan_strings(stream: IO[bytes]) -> tuple[int, str | None]:
 def _blocks(stream: IO[bytes], size: int) -> Iterator[bytes]:
     """The stream in blocks of about ``size`` bytes, each ending on the "<" that starts the next.
 
-    An element shorter than a block (a tag, a text and its end tag) is thus whole in one block,
+    A block is cut before its last cell or row, else before its last tag: an element shorter than
+    a block (a cell as written, a tag, a text and its end tag) is thus whole in one block,
     followed by the "<" of the next tag. A text longer than a block is read whole first.
     """
     carry = b""
     while data := stream.read(size):
         data = carry + data
-        cut = data.rfind(b"<")
+        cut = max(data.rfind(b"<c "), data.rfind(b"<row "))
+        if cut <= 0:
+            cut = data.rfind(b"<")
         if cut <= 0:
             carry = data  # one text so far: as long as the stream allows
             continue

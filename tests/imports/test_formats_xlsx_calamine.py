@@ -276,6 +276,50 @@ def test_cells_calamine_reads_differently_send_the_sheet_to_openpyxl(cell):
     assert engine == "openpyxl" and fast == reference
 
 
+def with_serial(number_format: str, serial: str) -> bytes:
+    """A workbook whose B2 holds ``serial`` (as written in the XML) in ``number_format``."""
+    workbook = Workbook()
+    workbook.active.append(["ean", "when"])
+    workbook.active.append(["1", 1])
+    workbook.active["B2"].number_format = number_format
+    out = io.BytesIO()
+    workbook.save(out)
+    sheet = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+    return with_sheet(out.getvalue(), sheet.replace(b"<v>1</v>", b"<v>%s</v>" % serial.encode()))
+
+
+@pytest.mark.parametrize(
+    "number_format, serial",
+    [
+        ("yyyy-mm-dd", "2958466"),  # openpyxl: #VALUE!, calamine: the number
+        ("yyyy-mm-dd hh:mm", "2958465.999999999"),  # openpyxl: #VALUE! (rounded to 10000-01-01)
+        ("yyyy-mm-dd", "1e10"),
+        ("yyyy-mm-dd", "-1"),  # openpyxl: 1899-12-29, calamine: a time of day
+        ("[h]:mm:ss", "1e10"),  # openpyxl: #VALUE!, calamine: OverflowError
+        ("[h]:mm:ss", "-1000000000"),
+    ],
+)
+def test_a_date_or_duration_outside_what_both_read_alike_sends_the_sheet_to_openpyxl(number_format, serial):
+    engine, fast, reference = both(with_serial(number_format, serial))
+    assert engine == "openpyxl" and fast == reference
+
+
+@pytest.mark.parametrize(
+    "number_format, serial, shown",
+    [
+        ("yyyy-mm-dd", "0", "00:00:00"),
+        ("yyyy-mm-dd", "45000", "2023-03-15"),
+        ("yyyy-mm-dd hh:mm", "2958465.5", "9999-12-31T12:00:00"),
+        ("[h]:mm:ss", "-0.5", "-1 day, 12:00:00"),
+        ("[h]:mm:ss", "999999998.5", "999999998 days, 12:00:00"),
+    ],
+)
+def test_dates_and_durations_that_both_read_alike_are_read_by_calamine(number_format, serial, shown):
+    engine, fast, reference = both(with_serial(number_format, serial))
+    assert engine == "calamine" and fast == reference
+    assert fast[1][0].values["when"] == shown
+
+
 def test_a_number_format_calamine_types_otherwise_sends_the_sheet_to_openpyxl(monkeypatch):
     workbook = Workbook()
     workbook.active.append(["ean", "when"])
@@ -321,11 +365,15 @@ def test_column_letters_index_as_spreadsheets_count_them():
 # --- the pre-scan's fast checks ---------------------------------------------------------------
 
 
+DATE_STYLE, DURATION_STYLE = 3, 4  # the styles scan_state reads as dates and durations
+
+
 def usual_row(number: int) -> bytes:
-    """A row as openpyxl writes it: an inline text, a number, a styled empty cell."""
+    """A row as openpyxl writes it: an inline text, a number, a styled empty cell, a date."""
     return (
         f'<row r="{number}"><c r="A{number}" t="inlineStr"><is><t>{number}</t></is></c>'
-        f'<c r="B{number}" t="n"><v>{number}.5</v></c><c r="C{number}" s="1"/></row>'
+        f'<c r="B{number}" t="n"><v>{number}.5</v></c><c r="C{number}" s="1"/>'
+        f'<c r="D{number}" s="{DATE_STYLE}"><v>{45000 + number}.25</v></c></row>'
     ).encode()
 
 
@@ -363,6 +411,19 @@ _ODD_CELLS = [
     '<c r="B{n}"><v><![CDATA[1]]></v></c>',
     '<c r="B{n}" s="1" t="n"/>',
     "\n  ",
+    '<c r="B{n}" s="3"><v>3000000</v></c>',
+    '<c r="B{n}" s="3" t="n"><v>-1</v></c>',
+    '<c r="B{n}" s="3"><v>2958465.99995</v></c>',
+    '<c r="B{n}" s="3"><v>2958465.5</v></c>',
+    '<c r="B{n}" s="3"><v>1E-3</v></c>',
+    '<c r="B{n}" s="3"><f>NOW()</f><v>3000000</v></c>',
+    '<c r="B{n}" s="3" t="s"><v>0</v></c>',
+    '<c r="B{n}" s="3"/>',
+    '<c r="B{n}" s="33"><v>3000000</v></c>',
+    '<c r="B{n}" s="4"><v>-5.5</v></c>',
+    '<c r="B{n}" s="4"><v>1e10</v></c>',
+    '<c r="B{n}" s="4"><v>999999999</v></c>',
+    '<x:c r="B{n}" s="3"><x:v>3000000</x:v></x:c>',
 ]
 _ODD_ROWS = [
     '<row r="{n}" spans="1:3">',
@@ -374,7 +435,7 @@ _ODD_ROWS = [
 
 
 def scan_state(sheet: bytes, block: int):
-    scan = xlsx_calamine._SheetScan()
+    scan = xlsx_calamine._SheetScan(dates=frozenset({DATE_STYLE}), durations=frozenset({DURATION_STYLE}))
     for data in xlsx_calamine._blocks(io.BytesIO(sheet), block):
         reason = scan.add(data)
         if reason:
@@ -428,7 +489,7 @@ def test_a_usual_sheet_is_counted_by_the_fast_checks(monkeypatch):
     )
     monkeypatch.setattr(xlsx_calamine, "SMALL_BLOCK_BYTES", 500)
     sheet = SHEET % b"".join(usual_row(n) for n in range(1, 2001))
-    assert scan_state(sheet, 5000) == ((1, 2000), (1, 3), 0, True)
+    assert scan_state(sheet, 5000) == ((1, 2000), (1, 4), 0, True)
     assert len(exact) == 1 and len(exact[0]) < 1000  # the first piece only: the box was not known
 
 
@@ -457,3 +518,30 @@ def test_blocks_end_on_the_next_tag_and_hold_a_long_text_whole():
     assert all(block.endswith(b"<") for block in blocks[:-1])
     assert b"".join(block[:-1] for block in blocks[:-1]) + blocks[-1] == xml
     assert any(b"<t>" + b"x" * 5000 + b"<" in block for block in blocks)
+
+
+OUTSIDE = "a date or duration cell holds a number outside the range both read alike"
+
+
+@pytest.mark.parametrize("row", [1, 40], ids=["first block", "later block"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="B{n}" s="3"><v>3000000</v></c>',
+        '<c r="B{n}" s="3" t="n"><v>-1</v></c>',
+        '<c r="B{n}" s="3"><v>2958465.99995</v></c>',
+        '<c r="B{n}" s="3"><f>NOW()</f><v>3000000</v></c>',
+        '<c r="B{n}" s="4"><v>1e10</v></c>',
+        '<x:c r="B{n}" s="3"><x:v>3000000</x:v></x:c>',
+    ],
+)
+def test_a_date_or_duration_cell_outside_the_range_is_found_in_any_block(cell, row):
+    assert scan_state(odd_sheet(60, [(row, cell)], []), 300) == OUTSIDE
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_a_date_cell_split_between_blocks_is_checked_whole(prefix):
+    scan = xlsx_calamine._SheetScan(dates=frozenset({DATE_STYLE}))
+    assert scan.add(b"".join(usual_row(n) for n in range(1, 4)) + b"<") is None
+    assert scan.add(f'<{prefix}c r="D4" s="{DATE_STYLE}"><'.encode()) is None
+    assert scan.add(f"<{prefix}v>3000000</{prefix}v></{prefix}c><".encode()) == OUTSIDE
