@@ -458,6 +458,8 @@ def _cell_value(value: Any, row: int, column: int, decode: bool = True) -> Any:
         shown = Decimal(format(value, ".15g"))
         return int(shown) if shown == shown.to_integral_value() else shown
     if isinstance(value, str):
+        if not value:
+            return None  # an empty text shows as an empty cell (and calamine reads both as one)
         if decode and "_x" in value:
             value = _unescape(value)
         if len(value) > MAX_FIELD_CHARS:

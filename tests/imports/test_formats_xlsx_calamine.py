@@ -250,6 +250,24 @@ def test_one_long_shared_text_in_every_cell_is_not_copied_into_each(rows):
     assert fast[1][0].values == {"ean": long_text}
 
 
+def shared(ref: str, index: int) -> bytes:
+    return f'<c r="{ref}" t="s"><v>{index}</v></c>'.encode()
+
+
+@pytest.mark.parametrize("empty", [b"<t></t>", b"<t/>", b"<r><t></t></r>"])
+def test_an_empty_text_reads_as_an_empty_cell_on_both_paths(empty):
+    # openpyxl reads an empty text as "", calamine as its empty cell: both are no value.
+    texts = [b"<t>ean</t>", b"<t>name</t>", b"<t>x</t>", b"<t>1</t>", empty]
+    rows = (
+        b'<row r="1">' + shared("A1", 0) + shared("B1", 1) + shared("C1", 2) + b"</row>"
+        b'<row r="2">' + shared("A2", 3) + shared("B2", 4) + shared("C2", 4) + b"</row>"
+        b'<row r="3">' + shared("A3", 3) + shared("B3", 4) + shared("C3", 3) + inline("D3", "") + b"</row>"
+    )
+    engine, fast, reference = both(with_shared_strings(workbook_bytes(["ean"], ["1"]), SHEET % rows, texts))
+    assert engine == "calamine" and fast == reference
+    assert [row.values for row in fast[1]] == [{"ean": "1"}, {"ean": "1", "name": None, "x": "1"}]
+
+
 def test_a_shared_text_longer_than_a_block_is_measured_whole(monkeypatch):
     monkeypatch.setattr(xlsx_calamine, "BLOCK_BYTES", 1000)
     text = b"<si>" + b"<r><t>yyyyyyyyy</t></r>" * 500 + b"</si>"  # 11 kB of runs, none over a block
@@ -299,6 +317,7 @@ def with_serial(number_format: str, serial: str) -> bytes:
         ("[h]:mm:ss", "-1000000000"),
     ],
 )
+@pytest.mark.filterwarnings("ignore:Cell B2 is marked as a date")  # openpyxl's, on its #VALUE!
 def test_a_date_or_duration_outside_what_both_read_alike_sends_the_sheet_to_openpyxl(number_format, serial):
     engine, fast, reference = both(with_serial(number_format, serial))
     assert engine == "openpyxl" and fast == reference
