@@ -488,13 +488,12 @@ def sheet_rows(sheet) -> Iterator[list[Any]]:
     """The rows of a calamine sheet as openpyxl's read-only mode gives them (``xlsx.py``).
 
     Every row from row 1 (calamine's rows start there), each from column A (calamine's start at
-    the range's first column), an empty cell as None, no empty cell after the last value.
+    the range's first column). An empty cell is an empty text, which ``xlsx.py`` reads as None.
     """
     start = sheet.start
-    pad = [None] * (start[1] if start else 0)
+    if not start or not start[1]:
+        yield from sheet.iter_rows()
+        return
+    pad = [None] * start[1]
     for cells in sheet.iter_rows():
-        # calamine's empty cell is an empty text; openpyxl reads an empty text as no value too.
-        values = [None if cell == "" else cell for cell in cells]
-        while values and values[-1] is None:
-            values.pop()
-        yield pad + values if values else values
+        yield pad + cells
