@@ -113,7 +113,6 @@ def _advance(job_id, lease, on_progress: ProgressCallback | None) -> None:
 
 def fail(job_id, message: str, *, failure_kind: str = "") -> bool:
     """Fail the job with ``message`` as its summary (and ``failure_kind`` when its cause matters)."""
-    spill.discard(job_id)
     with transaction.atomic():
         if not state.transition(
             job_id,
@@ -125,6 +124,7 @@ def fail(job_id, message: str, *, failure_kind: str = "") -> bool:
         ):
             return False
         milestone(job_id, f"Import failed: {message}", level=LogLevel.ERROR)
+    spill.discard(job_id)  # only once failed: a job that could not be failed may still use it
     return True
 
 
