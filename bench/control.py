@@ -47,17 +47,19 @@ def main() -> int:
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         try:
-            deadline = time.monotonic() + 180
+            # As long as scripts/run-embedded itself waits for web, worker and beat to answer.
+            deadline = time.monotonic() + 300
             while "kept in" not in log.read_text():
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"the embedded default did not start; see {log}")
+                if time.monotonic() > deadline or process.poll() is not None:
+                    tail = "\n".join(log.read_text().splitlines()[-20:])
+                    raise SystemExit(f"the embedded default did not start; the end of its output:\n{tail}")
                 time.sleep(0.25)
             key = Path(tmp, "var", "embedded-credentials").read_text().split("\n")[1]
             client = Client(f"http://127.0.0.1:{port}/api/v1", key)
             results = {
                 "rows": rows,
                 "undisturbed": client.undisturbed(csv_path),
-                **client.controlled(csv_path),
+                **client.controlled(csv_path, rows),
             }
         finally:
             os.killpg(process.pid, signal.SIGINT)
@@ -66,6 +68,9 @@ def main() -> int:
     target.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     return 0
+
+
+FINISHED = ("completed", "failed", "cancelled")
 
 
 class Client:
@@ -99,6 +104,8 @@ class Client:
             body = self.get(job_id)
             if body and predicate(body):
                 return body
+            if body.get("status") in FINISHED:
+                raise SystemExit(f"job {job_id} ended {body['status']} before the bench could act on it")
             time.sleep(0.1)
         raise SystemExit(f"job {job_id} timed out")
 
@@ -130,7 +137,7 @@ class Client:
     def undisturbed(self, path: Path) -> dict:
         started = time.monotonic()
         job_id = self.upload(path)
-        body = self.wait(job_id, lambda b: b["status"] in ("completed", "failed"))
+        body = self.wait(job_id, lambda b: b["status"] in FINISHED)
         seconds = time.monotonic() - started
         return {
             "status": body["status"],
@@ -138,14 +145,15 @@ class Client:
             "rows_per_second": round(body["total_rows"] / seconds),
         }
 
-    def controlled(self, path: Path) -> dict:
+    def controlled(self, path: Path, rows: int) -> dict:
         self.polls.clear()
         job_id = self.upload(path)
-        processing = lambda b: b["status"] == "processing" and b["processed_rows"] >= 20_000  # noqa: E731
+        # Pause a tenth of the way in and cancel at three tenths, whatever BENCH_CONTROL_ROWS is.
+        processing = lambda b: b["status"] == "processing" and b["processed_rows"] >= rows // 10  # noqa: E731
         self.wait(job_id, processing)
         pause = self.control(job_id, "pause")
         resume = self.control(job_id, "resume", settle=False)
-        self.wait(job_id, lambda b: b["processed_rows"] >= 60_000)
+        self.wait(job_id, lambda b: b["processed_rows"] >= rows * 3 // 10)
         cancel = self.control(job_id, "cancel")
         polls = sorted(self.polls)
         return {
