@@ -5,7 +5,8 @@ An import may set every editable field of ``Product`` except:
 - its primary key, which the database assigns (a product is found by its EAN);
 - ``supplier_code``, which comes from the job, never from a file's column;
 - the fields that are not editable: ``created_at`` and ``updated_at`` (the writes' own clock,
-  auto_now) and ``created_by_job`` and ``last_job`` (which import wrote it: what an undo reads).
+  auto_now) and ``created_by_job`` and ``last_job`` (which import created it, which one updated
+  it last: what an undo reads).
 
 A field added to the model is then importable everywhere at once (mapping, validation, the
 columnar checks, the writers, the preview), or fails here if its kind is a new one.

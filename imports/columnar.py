@@ -286,19 +286,29 @@ class FileChecks:
         if valid.is_empty():
             return checked
         keys = valid.select("row_number", key=pl.col("ean").cast(pl.Int64))
-        firsts = keys.group_by("key").agg(first=pl.col("row_number").min())
+        # Most batches repeat no EAN within themselves: each row is then its key's first in the
+        # batch, in the batch's order, and neither the grouping nor the join back is needed.
+        once_each = keys["key"].n_unique() == keys.height
+        if once_each:
+            firsts = keys.select("key", first="row_number")
+        else:
+            firsts = keys.group_by("key").agg(first=pl.col("row_number").min())
         earlier = self._earlier_first_rows(firsts["key"])
         firsts = firsts.with_columns(
             first=pl.coalesce(earlier, pl.col("first")), earlier=earlier.is_not_null()
         )
         self._remember(firsts.filter(~pl.col("earlier")).select("key", "first"))
-        located = keys.join(firsts.select("key", "first"), on="key", how="left", maintain_order="left")
-        repeats = located["row_number"] > located["first"]
+        if once_each:
+            first_rows = firsts["first"]
+        else:
+            located = keys.join(firsts.select("key", "first"), on="key", how="left", maintain_order="left")
+            first_rows = located["first"]
+        repeats = keys["row_number"] > first_rows
         logs = list(checked.logs)
         for number, ean, first in zip(
             valid["row_number"].filter(repeats),
             valid["ean"].filter(repeats),
-            located["first"].filter(repeats),
+            first_rows.filter(repeats),
             strict=True,
         ):
             logs.append((number, LogLevel.ERROR, "ean", DUPLICATE_EAN.format(first=first), ean))

@@ -1,7 +1,8 @@
 """Undo an import: updated products get their values back, created ones are deleted.
 
-Except where a later import wrote the product since: ``Product.last_job`` names who wrote it
-last, so a product this job no longer owns is left as it is and listed in the job's logs.
+Except where a later import wrote the product since: ``Product.last_job`` names the import
+that updated it last (null: none since the one that created it), so a product this job no
+longer owns is left as it is and listed in the job's logs.
 The revert runs in chunks like an import, each one transaction with its checkpoint and
 counters, conditional on the run's lease: a worker killed mid-revert loses nothing, and the
 sweeper's next run continues from the checkpoint.
@@ -24,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 from catalog.models import Product, ProductChange
 from catalog.upsert import RECORDED_FIELDS, sql_type
 from catalog.vocabulary import FIELDS
+from pixee.bulk import chunk_transaction
 from pixee.events import announce
 
 from .choices import ImportStatus, LogLevel
@@ -92,7 +94,7 @@ def _restore_updated(job: ImportJob, lease) -> None:
         )
         if not changes:
             return
-        with transaction.atomic():
+        with chunk_transaction():
             restored = _restore(job, changes)
             skipped = [c for c in changes if c["ean"] not in restored]
             write_logs(
@@ -167,11 +169,15 @@ def _delete_created(job: ImportJob, lease) -> None:
         chunk = list(created.filter(id__gt=after).order_by("id")[:size].values_list("id", "ean", "last_job"))
         if not chunk:
             return
-        with transaction.atomic():
-            own = [product_id for product_id, _, last_job in chunk if last_job == job.pk]
-            deleted = Product.objects.filter(id__in=own, last_job=job.pk).delete()[0]
+        with chunk_transaction():
+            # Still as the job created it: no import updated it since (or the updates were reverted).
+            untouched = Q(last_job__isnull=True) | Q(last_job=job.pk)
+            own = [product_id for product_id, _, last in chunk if last in (None, job.pk)]
+            deleted = Product.objects.filter(untouched, id__in=own).delete()[0]
             skipped = [
-                (None, LogLevel.WARNING, "", CHANGED_SINCE, ean) for _, ean, last in chunk if last != job.pk
+                (None, LogLevel.WARNING, "", CHANGED_SINCE, ean)
+                for _, ean, last in chunk
+                if last not in (None, job.pk)
             ]
             write_logs(job.pk, skipped, timezone.now())
             after = chunk[-1][0]

@@ -26,7 +26,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import Product
-from catalog.upsert import ProductWriter, UpsertCounts, product_writer
+from catalog.upsert import Expected, ProductWriter, UpsertCounts, product_writer
+from pixee.bulk import chunk_transaction
 
 from . import spill, state
 from .choices import FailureKind, ImportStatus, LogLevel, OnInvalidValue
@@ -299,7 +300,7 @@ def _read_ahead(items: Iterator[T]) -> Iterator[Iterator[T]]:
 def _commit_analysis_batch(job: ImportJob, lease, batch: CheckedBatch, writer: ProductWriter | None) -> None:
     now = timezone.now()
     counts = UpsertCounts()
-    with transaction.atomic():
+    with chunk_transaction():
         write_logs(job.pk, batch.logs, now)
         if writer is not None:
             counts = writer.classify(batch.valid, supplier_code=job.supplier_code)
@@ -385,7 +386,7 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
     again; a row number at or below the checkpoint was written by an earlier run.
     """
     writer = product_writer()
-    mostly_unchanged = False
+    expected = Expected.UNKNOWN
     done = job.checkpoint_row
     with (
         closing(_rows_to_write(job, after=done)) as batches,
@@ -396,12 +397,12 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
             rows = batch.valid.filter(pl.col("row_number") > done)
             if not batch.screened:
                 rows = rows.filter(~pl.col("row_number").is_in(_rejected_rows(job, rows).implode()))
-            with transaction.atomic():
+            with chunk_transaction():
                 counts = writer.upsert(
                     rows,
                     supplier_code=job.supplier_code,
                     job_id=job.pk,
-                    mostly_unchanged=mostly_unchanged,
+                    expected=expected,
                 )
                 _checkpoint(
                     job,
@@ -413,9 +414,7 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
                     products_updated=F("products_updated") + counts.updated,
                     products_unchanged=F("products_unchanged") + counts.unchanged,
                 )
-            # A file is mostly new products (a first load) or mostly known ones (a re-import): the
-            # next batch likely looks like this one, and the writer picks its faster way for it.
-            mostly_unchanged = counts.unchanged * 2 > counts.created + counts.updated + counts.unchanged
+            expected = Expected.after(counts)
             _refresh(job, on_progress)
             del batch, rows
             gc.collect(1)

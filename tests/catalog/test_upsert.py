@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from catalog.models import Product
-from catalog.upsert import PostgresProductWriter, PythonProductWriter
+from catalog.upsert import Expected, PostgresProductWriter, PythonProductWriter
 from catalog.vocabulary import PRODUCT_FIELDS
 from imports.columnar import VALID_SCHEMA
 from tests.factories import ImportJobFactory, ProductFactory, ean13
@@ -14,11 +14,23 @@ from tests.factories import ImportJobFactory, ProductFactory, ean13
 class PostgresWriterComparingFirst(PostgresProductWriter):
     """The same writer, always taking its way for chunks expected to be mostly unchanged."""
 
-    def upsert(self, rows, *, supplier_code, mostly_unchanged=False):
-        return super().upsert(rows, supplier_code=supplier_code, mostly_unchanged=True)
+    def upsert(self, rows, *, supplier_code, expected=Expected.UNKNOWN):
+        return super().upsert(rows, supplier_code=supplier_code, expected=Expected.UNCHANGED)
 
 
-WRITERS = [PostgresProductWriter, PostgresWriterComparingFirst, PythonProductWriter]
+class PostgresWriterCopyingFirst(PostgresProductWriter):
+    """The same writer, always trying the COPY of new products first (a known EAN makes it fail)."""
+
+    def upsert(self, rows, *, supplier_code, expected=Expected.UNKNOWN):
+        return super().upsert(rows, supplier_code=supplier_code, expected=Expected.NEW)
+
+
+WRITERS = [
+    PostgresProductWriter,
+    PostgresWriterComparingFirst,
+    PostgresWriterCopyingFirst,
+    PythonProductWriter,
+]
 
 
 def stage(job, rows):
@@ -40,7 +52,7 @@ def job(db):
     return ImportJobFactory(supplier_code="SUP")
 
 
-@pytest.fixture(params=WRITERS, ids=["postgres", "postgres-compare-first", "python"])
+@pytest.fixture(params=WRITERS, ids=["postgres", "postgres-compare-first", "postgres-copy-first", "python"])
 def writer(request, db):
     from django.db import connection
 
