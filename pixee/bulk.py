@@ -9,7 +9,6 @@ from contextlib import contextmanager
 import polars as pl
 from django.db import connection, transaction
 
-
 _COPY_SLICE_ROWS = 2_000
 
 
