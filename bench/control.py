@@ -27,6 +27,16 @@ from .data import bench_file  # the bench's deterministic catalog
 from .procs import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+_BENCH_SETTINGS = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "MEDIA_ROOT",
+    "DEBUG",
+    "SECRET_KEY",
+    "PIXEE_ENCRYPTION_KEYS",
+    "PIXEE_UPLOAD_THROTTLE",
+    "DJANGO_SETTINGS_MODULE",
+)
 
 
 def main() -> int:
@@ -34,11 +44,9 @@ def main() -> int:
     csv_path = bench_file("csv", rows, ROOT / "var" / "bench")
     with tempfile.TemporaryDirectory(prefix="pixee-control-") as tmp:
         port = free_port()
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT")
-        }
+        # As `make run` runs it: none of the bench's production-like settings (make bench's
+        # DEBUG=false made the embedded server's admin answer 500 without collected static files).
+        env = {k: v for k, v in os.environ.items() if k not in _BENCH_SETTINGS}
         env.update(PIXEE_VAR_DIR=f"{tmp}/var", PORT=str(port), BIN=str(ROOT / ".venv" / "bin"))
         log = Path(tmp, "run.log")
         with log.open("w") as out:
