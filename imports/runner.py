@@ -234,7 +234,7 @@ def job_mapping_plan(job: ImportJob, columns: list[str]) -> MappingPlan:
     values: the same for the analysis, the processing, the preview and the changes."""
     # A handle of its own: the caller's reader is reading the first one.
     with job.file.storage.open(str(job.file.name), "rb") as fileobj:
-        reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
+        reader = reader_for(job.file_type).for_first_rows(fileobj, size=job.file_size or None)
         sample = [raw.values for raw in islice(reader.rows(), SAMPLE_ROWS)]
     plan = plan_mapping(columns, sample, explicit=job.requested_mapping, supplier=job.supplier_mapping)
     plan.mapper.skip_invalid_values = job.on_invalid_value == OnInvalidValue.SKIP_VALUE

@@ -66,7 +66,7 @@ def import_job_preview(*, job: ImportJob, limit: int) -> dict[str, Any]:
     preview: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     with job.file.open("rb") as fileobj:
-        reader = reader_for(job.file_type)(fileobj, size=job.file_size or None)
+        reader = reader_for(job.file_type).for_first_rows(fileobj, size=job.file_size or None)
         try:
             validator = RowValidator(job_mapping_plan(job, reader.columns()).mapper)
             for raw in islice(reader.rows(), limit):

@@ -135,6 +135,13 @@ class RowReader(ABC):
         self.size = size if size is not None else _size_of(fileobj)
 
     @classmethod
+    def for_first_rows(cls, fileobj: BinaryIO | File, size: int | None = None) -> RowReader:
+        """A reader of the same records for a caller that reads only the first few (a mapping's
+        sample, a preview): a format that would hold the whole file to read fast reads it
+        streaming instead."""
+        return cls(fileobj, size)
+
+    @classmethod
     def content_mismatch(cls, head: bytes) -> str | None:
         """The sentence saying why ``head`` (the file's first bytes) cannot be this format, or None.
 

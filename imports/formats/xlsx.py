@@ -94,6 +94,12 @@ class XlsxReader(RowReader):
         self.engine: str = engine
 
     @classmethod
+    def for_first_rows(cls, fileobj, size: int | None = None) -> XlsxReader:
+        # calamine parses the whole sheet before its first row: openpyxl streams. Both give the
+        # same values wherever calamine is used at all (xlsx_calamine.fallback_reason).
+        return cls(fileobj, size, engine="openpyxl")
+
+    @classmethod
     def content_mismatch(cls, head: bytes) -> str | None:
         if head.startswith(b"PK\x03\x04"):
             return None

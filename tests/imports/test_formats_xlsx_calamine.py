@@ -564,3 +564,14 @@ def test_a_date_cell_split_between_blocks_is_checked_whole(prefix):
     assert scan.add(b"".join(usual_row(n) for n in range(1, 4)) + b"<") is None
     assert scan.add(f'<{prefix}c r="D4" s="{DATE_STYLE}"><'.encode()) is None
     assert scan.add(f"<{prefix}v>3000000</{prefix}v></{prefix}c><".encode()) == OUTSIDE
+
+
+def test_a_reader_of_the_first_rows_streams_them_and_reads_them_alike():
+    # A preview or a mapping's sample needs a few rows: calamine would parse the whole sheet first.
+    data = workbook_bytes(["ean", "name"], *([f"{n:013d}", f"item {n}"] for n in range(50)))
+    whole = xlsx_module.XlsxReader(io.BytesIO(data))
+    first = xlsx_module.XlsxReader.for_first_rows(io.BytesIO(data))
+    first_rows = [row for row, _ in zip(first.rows(), range(10), strict=False)]
+    whole_rows = list(whole.rows())
+    assert (whole.engine, first.engine) == ("calamine", "openpyxl")
+    assert first.columns() == whole.columns() and first_rows == whole_rows[:10]
