@@ -205,14 +205,20 @@ def take_batch(items: Iterator[T], size: int, chars: Callable[[T], int]) -> list
 
 def row_chars(row: RawRow) -> int:
     """How much text ``row`` holds: its text values' lengths, nested ones (JSON, XML) included."""
-    try:
-        return len("".join(row.values.values()))  # the common case: every value is text
-    except TypeError:
-        return _chars(row.values)
+    # One pass without a call per value: counting was a fifth of reading a JSON catalog.
+    return sum(
+        [
+            len(value) if type(value) is str else 0 if type(value) in _SCALARS else _chars(value)
+            for value in row.values.values()
+        ]
+    )
+
+
+_SCALARS = frozenset((int, float, Decimal, bool, type(None)))
 
 
 def _chars(value: Any) -> int:
-    if type(value) is str:
+    if isinstance(value, str):
         return len(value)
     if isinstance(value, dict):
         return sum(map(_chars, value.values()))

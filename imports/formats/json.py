@@ -416,6 +416,11 @@ class _FastItems:
         if self._next_char() == "]":
             return  # empty: the event path's message
         while True:
+            run = self._plain_run()
+            if run is not None:
+                yield from run
+                self._next_char()
+                continue
             item, start, end = self._decode()
             text = None if _plain(item, self._text, start, end) else self._text[start:end]
             self._at = end
@@ -439,6 +444,44 @@ class _FastItems:
         self._at += 1
         if self._next_char() == "":  # only whitespace may follow the array
             self.finished = True
+
+    def _plain_run(self) -> list[RawRow] | None:
+        """The items from here to the last one that a "," follows in the text decoded so far, by
+        one call of the scanner, when each of them is plain; None, nothing consumed, if not.
+
+        One call per block instead of one per item: the calls and the checks of each item cost
+        twice the decoding itself. The text is cut after a "}" that a "," follows and decoded as
+        an array: a cut inside a string or a nested value leaves it unclosed, and the one "]"
+        added cannot close both it and the array, so a text that decodes is a run of whole items.
+        """
+        text, start = self._text, self._at
+        # At most MAX_FIELD_CHARS: then no item of the run is longer, as _plain requires.
+        end = text.rfind("}", start, start + MAX_FIELD_CHARS)
+        while end > start:
+            comma = _WHITESPACE.match(text, end + 1).end()  # type: ignore[union-attr]
+            if text.startswith(",", comma):
+                break
+            end = text.rfind("}", start, end)
+        else:
+            return None
+        run = text[start : end + 1]
+        if _NOT_A_CHARACTER in run:
+            return None  # a marked surrogate (or a U+FFFF written as such): each item is judged
+        try:
+            items = _DECODER.decode("[" + run + "]")
+        except (ValueError, RecursionError, _NotPlain):
+            return None
+        if not _all_plain(items, escaped="\\u" in run):
+            return None
+        reader = self._reader
+        first = reader._position + 1
+        reader._position += len(items)
+        self._at = comma + 1
+        return [
+            RawRow(number, item)
+            for number, item in enumerate(items, first)
+            if not all(map(_blank, item.values()))
+        ]
 
     def _decode(self) -> tuple[Any, int, int]:
         """The next item, where its text starts and where it ends (reading more may move both)."""
@@ -498,6 +541,31 @@ def _plain(item: Any, text: str, start: int, end: int) -> bool:
     if escaped:
         keys = "".join(item)
         if "\x00" in keys or _NOT_A_CHARACTER in keys:
+            return False
+    return True
+
+
+_PLAIN_KINDS = frozenset((str, int, Decimal, bool, type(None)))
+
+
+def _all_plain(items: list[Any], *, escaped: bool) -> bool:
+    """Whether ``_plain`` holds for each of ``items``, decoded from a text holding no U+FFFF
+    (``escaped``: holding a \\u escape, which may have written one or a NUL), decided for
+    all at once."""
+    if not all(type(item) is dict and 0 < len(item) <= MAX_COLUMNS for item in items):
+        return False
+    values = [value for item in items for value in item.values()]
+    kinds = set(map(type, values))
+    if not kinds <= _PLAIN_KINDS:
+        return False
+    if int in kinds and max(abs(value) for value in values if type(value) is int) >= _TOO_BIG:
+        return False
+    if Decimal in kinds and any(_too_big(value) for value in values if type(value) is Decimal):
+        return False
+    if escaped:
+        keys = "".join(key for item in items for key in item)
+        texts = "".join(value for value in values if type(value) is str)
+        if "\x00" in keys or _NOT_A_CHARACTER in keys or _NOT_A_CHARACTER in texts:
             return False
     return True
 

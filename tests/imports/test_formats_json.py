@@ -459,6 +459,18 @@ def _outcome(data: bytes, *, fast: bool):
 @given(json_documents())
 @example(b'[{"":1e100,"":null}]')  # a repeated key replaced the value that broke a limit
 @example(b'[{"a": 1}, 1e')  # a cut number: the standard library's scanner would take "1"
+# A run of items decoded at once is cut after a "}" that a "," follows: here inside a nested
+# array, inside a string, and before an item that is not plain.
+@example(b'[{"a":[{"b":1},{"c":2}]}]')
+@example(b'[{"b":1},{"a":"x},"}]')
+@example(b'[{"a":1},{"a":[1]},{"b":2},{"c":3}]')
+# In a run, what makes one item not plain: a huge integer or decimal, an escaped NUL in a key, an
+# escaped lone surrogate in a value, a repeated key.
+@example(b'[{"a":1},{"a":' + b"9" * 101 + b'},{"b":2}]')
+@example(b'[{"a":1},{"a":1.5e100},{"b":2}]')
+@example(b'[{"a":1},{"\\u0000":1},{"b":2}]')
+@example(b'[{"a":1},{"a":"\\ud800"},{"b":2}]')
+@example(b'[{"a":1},{"a":1,"a":2},{"b":2}]')
 def test_the_fast_path_gives_what_the_event_path_gives(data):
     assert _outcome(data, fast=True) == _outcome(data, fast=False)
 
