@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain
 from typing import Any, BinaryIO, ClassVar, TypeVar
 
 import polars as pl
@@ -76,7 +77,7 @@ class RawBatch:
         """Columns from records read one by one (JSON, XML, XLSX, and CSV's general path)."""
         records = [row.values for row in rows]
         # Columns in the order the records first name them.
-        names = dict.fromkeys(name for values in records for name in values)
+        names = dict.fromkeys(chain.from_iterable(records))
         irregular: set[int] = set()
         numeric: dict[str, list[int]] = {}
         series = []

@@ -376,6 +376,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict:
 # The standard library's C scanner; numbers as the event path gives them (ints, else Decimal).
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_object)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+# What the fast path decodes at a time. Each read lets the other thread take the interpreter
+# (the analysis reads ahead in a thread of its own), and getting it back waits for that thread's
+# turn to end: with 64 KiB blocks the analysis of the bench's 100,000 items took ~9% longer.
+FAST_BLOCK_BYTES = 1 << 20
 # An item whose text is longer than this is not held whole: the event path reads the file and
 # its limits judge the item while it is read.
 MAX_FAST_ITEM_CHARS = 1_000_000
@@ -511,7 +515,7 @@ class _FastItems:
         """Decode the next block onto the text not consumed yet; False once at the end."""
         if self._eof:
             return False
-        block = self._stream.read(BUFFER_BYTES)
+        block = self._stream.read(FAST_BLOCK_BYTES)
         self._eof = not block
         self._text = self._text[self._at :] + self._decoder.decode(block, final=self._eof)
         self._at = 0
