@@ -639,12 +639,14 @@ def xml_cell(reference: str, cell: tuple[str, str]) -> str:
     max_chars=st.integers(1, 40),
     max_field=st.sampled_from([4, MAX_FIELD_CHARS]),
     fail_after=st.none() | st.integers(1, 15),  # after the header
+    first_rows=st.sampled_from([1, 3, xlsx_module.FIRST_HELD_ROWS]),
 )
 def test_batches_made_by_columns_hold_what_the_records_make(
-    header, rows, size, max_chars, max_field, fail_after
+    header, rows, size, max_chars, max_field, fail_after, first_rows
 ):
     """Blank rows (gaps, empty or blank cells), too many values, a batch cut by its text or its
-    size, a cell too long, calamine failing mid-sheet: the same batches, errors and rows."""
+    size, a cell too long, calamine failing mid-sheet, a batch converted in several parts: the
+    same batches, errors and rows."""
     lines, number = [], 1
     for gap, cells in [(0, [("text", name) for name in header]), *rows]:
         number += gap
@@ -667,12 +669,26 @@ def test_batches_made_by_columns_hold_what_the_records_make(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(base_module, "MAX_BATCH_CHARS", max_chars)
         patch.setattr(xlsx_module, "MAX_FIELD_CHARS", max_field)
+        patch.setattr(xlsx_module, "FIRST_HELD_ROWS", first_rows)
         if fail_after is not None:
             patch.setattr(xlsx_module, "sheet_rows", failing_sheet_rows)
         engine, by_columns = batch_outcome(data, size, by_columns=True)
         reference_engine, by_records = batch_outcome(data, size, by_columns=False)
     assert engine == reference_engine == "calamine"
     assert by_columns == by_records
+
+
+@pytest.mark.parametrize("first_rows", [1, 2, xlsx_module.FIRST_HELD_ROWS])
+def test_batches_cut_by_their_text_are_cut_alike(monkeypatch, first_rows):
+    monkeypatch.setattr(base_module, "MAX_BATCH_CHARS", 9)
+    monkeypatch.setattr(xlsx_module, "FIRST_HELD_ROWS", first_rows)
+    lines = [
+        f'<row r="{n}">{xml_cell(f"A{n}", ("text", "abcd" if n > 1 else "ean"))}</row>' for n in range(1, 12)
+    ]
+    data = with_sheet(workbook_bytes(["ean"], ["1"]), SHEET % "".join(lines).encode())
+    engine, by_columns = batch_outcome(data, 5, by_columns=True)
+    assert (engine, by_columns) == batch_outcome(data, 5, by_columns=False)
+    assert [batch[0] for batch in by_columns[:-1]] == [[2, 3, 4], [5, 6, 7], [8, 9, 10], [11]]
 
 
 def test_the_bench_workbook_is_read_by_columns_as_by_records(tmp_path):
