@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import chain
@@ -78,17 +78,37 @@ class RawBatch:
         records = [row.values for row in rows]
         # Columns in the order the records first name them.
         names = dict.fromkeys(chain.from_iterable(records))
+        return cls.of_columns(
+            [row.number for row in rows],
+            ((name, [values.get(name) for values in records]) for name in names),
+            rows.__getitem__,
+            errors={position: row.error for position, row in enumerate(rows) if row.error is not None},
+            fraction=fraction,
+        )
+
+    @classmethod
+    def of_columns(
+        cls,
+        numbers: list[int],
+        columns: Iterable[tuple[str, list[Any]]],
+        raw_row: Callable[[int], RawRow],
+        *,
+        errors: dict[int, str] | None = None,
+        fraction: float | None = None,
+    ) -> RawBatch:
+        """Columns of the records' values (name, then a cell per record: None where empty),
+        each turned into text when it is taken, so only one is held twice at a time."""
         irregular: set[int] = set()
         numeric: dict[str, list[int]] = {}
-        series = []
-        for name in names:
-            cells = [values.get(name) for values in records]
-            series.append(pl.Series(name, _column_text(name, cells, irregular, numeric), dtype=pl.Utf8))
+        series = [
+            pl.Series(name, _column_text(name, cells, irregular, numeric), dtype=pl.Utf8)
+            for name, cells in columns
+        ]
         return cls(
-            numbers=[row.number for row in rows],
+            numbers=numbers,
             frame=pl.DataFrame(series),
-            raw_row=rows.__getitem__,
-            errors={position: row.error for position, row in enumerate(rows) if row.error is not None},
+            raw_row=raw_row,
+            errors=errors or {},
             irregular=irregular,
             numeric=numeric,
             fraction=fraction,

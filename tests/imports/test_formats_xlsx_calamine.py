@@ -5,6 +5,7 @@ import io
 import re
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,8 +14,11 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+from bench.data import bench_file
+from imports.formats import base as base_module
 from imports.formats import xlsx as xlsx_module
 from imports.formats import xlsx_calamine
+from imports.formats.base import MAX_FIELD_CHARS
 
 from ..realfiles import REALFILES
 from .test_formats_xlsx import FILES, workbook_bytes, zip_bytes
@@ -575,3 +579,145 @@ def test_a_reader_of_the_first_rows_streams_them_and_reads_them_alike():
     whole_rows = list(whole.rows())
     assert (whole.engine, first.engine) == ("calamine", "openpyxl")
     assert first.columns() == whole.columns() and first_rows == whole_rows[:10]
+
+
+# --- batches: calamine's rows converted a column at a time ------------------------------------
+
+
+def batch_outcome(data: bytes, size: int, *, by_columns: bool) -> tuple[str, list]:
+    """The engine and everything the batches of ``data`` hold, up to the error that stops them:
+    made by the reader's own batches (by columns on calamine's path) or from its records."""
+    reader = xlsx_module.XlsxReader(io.BytesIO(data))
+    made = []
+    try:
+        reader.columns()
+        batches = reader.batches(size) if by_columns else xlsx_module.RowReader.batches(reader, size)
+        for batch in batches:
+            made.append(
+                (
+                    batch.numbers,
+                    batch.frame.columns,
+                    batch.frame.dtypes,
+                    batch.frame.rows(),
+                    batch.errors,
+                    batch.irregular,
+                    batch.numeric,
+                    batch.fraction,
+                    [batch.raw_row(position) for position in range(len(batch))],
+                )
+            )
+    except xlsx_module.FormatError as error:
+        made.append((type(error), str(error)))
+    made.append(reader.fraction_read() if hasattr(reader, "_cells") else None)
+    return reader.engine, made
+
+
+_XML_TEXT = st.lists(st.sampled_from(["a", "b", "é", "<", "&", " ", "\t", "_x0"]), max_size=7).map("".join)
+_XML_CELL = st.one_of(
+    st.none(),
+    _XML_TEXT.map(lambda text: ("text", text)),  # "" an empty text, " " a blank one
+    st.floats(-1e15, 1e15).map(lambda number: ("n", repr(number))),  # below the long integers
+    st.floats(-1e4, 1e4).map(lambda number: ("n", repr(round(number, 2)))),
+    st.floats(-1e-3, 1e-3).map(lambda number: ("n", repr(number))),  # shown as 1E-05 and such
+    st.integers(-(10**6), 10**6).map(lambda number: ("n", str(number))),
+    st.booleans().map(lambda value: ("b", str(int(value)))),
+)
+
+
+def xml_cell(reference: str, cell: tuple[str, str]) -> str:
+    kind, value = cell
+    if kind == "text":
+        return f'<c r="{reference}" t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+    return f'<c r="{reference}" t="{kind}"><v>{value}</v></c>'
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    header=st.lists(_XML_TEXT.filter(str.strip), min_size=1, max_size=4),
+    rows=st.lists(st.tuples(st.integers(0, 2), st.lists(_XML_CELL, max_size=6)), max_size=14),
+    size=st.integers(1, 6),
+    max_chars=st.integers(1, 40),
+    max_field=st.sampled_from([4, MAX_FIELD_CHARS]),
+    fail_after=st.none() | st.integers(1, 15),  # after the header
+    first_rows=st.sampled_from([1, 3, xlsx_module.FIRST_HELD_ROWS]),
+)
+def test_batches_made_by_columns_hold_what_the_records_make(
+    header, rows, size, max_chars, max_field, fail_after, first_rows
+):
+    """Blank rows (gaps, empty or blank cells), too many values, a batch cut by its text or its
+    size, a cell too long, calamine failing mid-sheet, a batch converted in several parts: the
+    same batches, errors and rows."""
+    lines, number = [], 1
+    for gap, cells in [(0, [("text", name) for name in header]), *rows]:
+        number += gap
+        written = "".join(
+            xml_cell(f"{get_column_letter(column)}{number}", cell)
+            for column, cell in enumerate(cells, start=1)
+            if cell is not None
+        )
+        lines.append(f'<row r="{number}">{written}</row>')
+        number += 1
+    data = with_sheet(workbook_bytes(["ean"], ["1"]), SHEET % "".join(lines).encode())
+    real_sheet_rows = xlsx_module.sheet_rows
+
+    def failing_sheet_rows(sheet):
+        for count, cells in enumerate(real_sheet_rows(sheet)):
+            if count == fail_after:
+                raise ValueError("calamine failed")
+            yield cells
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(base_module, "MAX_BATCH_CHARS", max_chars)
+        patch.setattr(xlsx_module, "MAX_FIELD_CHARS", max_field)
+        patch.setattr(xlsx_module, "FIRST_HELD_ROWS", first_rows)
+        if fail_after is not None:
+            patch.setattr(xlsx_module, "sheet_rows", failing_sheet_rows)
+        engine, by_columns = batch_outcome(data, size, by_columns=True)
+        reference_engine, by_records = batch_outcome(data, size, by_columns=False)
+    assert engine == reference_engine == "calamine"
+    assert by_columns == by_records
+
+
+@pytest.mark.parametrize("first_rows", [1, 2, xlsx_module.FIRST_HELD_ROWS])
+def test_batches_cut_by_their_text_are_cut_alike(monkeypatch, first_rows):
+    monkeypatch.setattr(base_module, "MAX_BATCH_CHARS", 9)
+    monkeypatch.setattr(xlsx_module, "FIRST_HELD_ROWS", first_rows)
+    lines = [
+        f'<row r="{n}">{xml_cell(f"A{n}", ("text", "abcd" if n > 1 else "ean"))}</row>' for n in range(1, 12)
+    ]
+    data = with_sheet(workbook_bytes(["ean"], ["1"]), SHEET % "".join(lines).encode())
+    engine, by_columns = batch_outcome(data, 5, by_columns=True)
+    assert (engine, by_columns) == batch_outcome(data, 5, by_columns=False)
+    assert [batch[0] for batch in by_columns[:-1]] == [[2, 3, 4], [5, 6, 7], [8, 9, 10], [11]]
+
+
+def test_the_bench_workbook_is_read_by_columns_as_by_records(tmp_path):
+    path = bench_file("xlsx", 3000, tmp_path)
+    engine, by_columns = batch_outcome(path.read_bytes(), 1000, by_columns=True)
+    assert (engine, by_columns) == batch_outcome(path.read_bytes(), 1000, by_columns=False)
+    assert engine == "calamine" and len(by_columns) == 4
+
+
+# --- the text runs openpyxl and the scan read are bounded ----------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from([b"<", b"a", b"abc", b"abcdefgh", b"<t>", b"xy<"]), max_size=30),
+    limit=st.integers(1, 12),
+    block=st.integers(1, 40),
+)
+def test_a_text_run_is_refused_exactly_when_it_is_too_long(parts, limit, block):
+    data = b"".join(parts)
+    too_long = re.search(rb"[^<]{%d,}" % (limit + 1), data) is not None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(xlsx_module, "MAX_TEXT_RUN_BYTES", limit)
+        patch.setattr(xlsx_module, "_RUN_WINDOW", (limit + 1) // 2)
+        stream = xlsx_module._BoundedTextRuns(io.BytesIO(data), "sheet")
+        try:
+            while stream.read(block):
+                pass
+        except xlsx_module.SafetyLimitError:
+            assert too_long
+        else:
+            assert not too_long
