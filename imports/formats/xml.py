@@ -30,7 +30,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 from xml.etree.ElementTree import TreeBuilder
 from xml.parsers import expat
 
@@ -70,6 +70,9 @@ class XmlReader(RecordReader):
     """An XML document whose repeated element under the root is the record, numbered by position."""
 
     file_type = "xml"
+    # Whether flat records are read as pairs of names and texts (``_read``); False sends every
+    # record through the general path, which the tests compare it with.
+    flat_path = True
 
     @classmethod
     def content_mismatch(cls, head: bytes) -> str | None:
@@ -123,40 +126,38 @@ class XmlReader(RecordReader):
         """The names from the root to the record element (see the module docstring)."""
         repeats: dict[tuple[str, ...], int] = {}
         with_children: set[tuple[str, ...]] = set()
-        # element, its path, its children's names, whether records may lie below it
-        stack: list[tuple[Any, tuple[str, ...], set[str], bool]] = []
-        builder = TreeBuilder()
+        # For each open element: its path, its children's names, whether records may lie below
+        # it, whether it has attributes. No tree is built: the names are all this pass reads.
+        stack: list[tuple[tuple[str, ...], set[str], bool, bool]] = []
+        names = self._names
         elements = 0
 
         def start(tag: str, attributes: dict[str, str]) -> None:
             nonlocal elements
             elements += 1
-            element = builder.start(tag, attributes)
-            name = self._name(tag)
+            name = names[tag]
             if not stack:
-                stack.append((element, (name,), set(), True))
+                stack.append(((name,), set(), True, bool(attributes)))
                 return
-            _, parent_path, names, open_below = stack[-1]
+            parent_path, siblings, open_below, _ = stack[-1]
             path = (*parent_path, name)
-            if open_below and name in names:
+            if open_below and name in siblings:
                 repeats[path] = repeats.get(path, 0) + 1
-            names.add(name)
-            plain = not any(not k.startswith(_W3C) for k in attributes)
-            stack.append((element, path, set(), open_below and plain))
+            siblings.add(name)
+            plain = not attributes or all(k.startswith(_W3C) for k in attributes)
+            stack.append((path, set(), open_below and plain, bool(attributes)))
             if len(stack) > MAX_NESTING or elements > SCAN_ELEMENTS:
                 raise _ScanDone()
 
         def end(tag: str) -> None:
-            element = builder.end(tag)
-            _, path, names, _ = stack.pop()
-            if names or element.attrib:  # a record has fields: children or attributes
+            path, children, _, attributed = stack.pop()
+            if children or attributed:  # a record has fields: children or attributes
                 with_children.add(path)
             if not stack:
                 raise _ScanDone()
-            stack[-1][0].remove(element)  # its parent's only child by now: memory stays flat
 
         try:
-            for _ in self._parse(self._source(head), builder, start, end):
+            for _ in self._feed(self._parser(start, end), self._source(head)):
                 pass
         except (_ScanDone, FormatError):
             pass  # a FormatError: the reading pass reports it, naming the record it is in
@@ -165,22 +166,18 @@ class XmlReader(RecordReader):
             return ("*", "*")  # no repeated record: the root's children are the records
         return min(candidates, key=lambda path: (len(path), -repeats[path]))
 
-    def _parse(self, source, builder: TreeBuilder, start, end) -> Iterator[None]:
-        """Feed ``source`` to a new parser (``_parser``) block by block; yields after each block."""
-        yield from self._feed(self._parser(builder, start, end), source)
+    def _parser(self, start, end, data=None):
+        """An expat parser calling ``start``, ``end`` and ``data`` (text, when given).
 
-    def _parser(self, builder: TreeBuilder, start, end):
-        """An expat parser whose elements ``builder`` builds as ``start`` and ``end`` say.
-
-        The text goes from pyexpat to the C TreeBuilder straight away: it never passes through
-        Python code, only each element's start and end do. Names come as ``uri}local``. What
-        defusedxml forbids is refused the way it does it, by handlers that raise.
+        Names come as ``uri}local``. What defusedxml forbids is refused the way it does it, by
+        handlers that raise.
         """
         parser = expat.ParserCreate(namespace_separator="}")
         parser.buffer_text = True
         parser.StartElementHandler = start
         parser.EndElementHandler = end
-        parser.CharacterDataHandler = builder.data
+        if data is not None:
+            parser.CharacterDataHandler = data
         parser.StartNamespaceDeclHandler = self._declare_prefix
         if not self._allow_doctype:
             parser.StartDoctypeDeclHandler = _refuse_doctype
@@ -205,28 +202,52 @@ class XmlReader(RecordReader):
         self._prefixes.setdefault(uri, prefix or "")
 
     def _read(self, source) -> Iterator[RawRow]:
-        """The records, each converted when its end tag is read and then dropped from the tree."""
+        """The records, each converted when its end tag is read (then nothing of it is kept).
+
+        Two paths: most records are flat, their fields plain text elements without attributes,
+        and those are collected as (tag, text) pairs with no tree at all. The first element that
+        is not such a field (an attribute, a child of a field) moves the record to the general
+        path: what was collected becomes an element tree, which ``_record`` converts. Outside
+        the records only the path of names is kept, and no text.
+        """
         record_path = self._record_path
         record_depth = len(record_path)
         path: list[str] = []
-        stack: list[Any] = []
         ready: list[RawRow] = []
-        builder = TreeBuilder()
         names = self._names
-        # Called for every element of the file: the common record paths are compared at C speed.
+        # Called for every element outside the records: the common record paths are compared
+        # at C speed.
         any_record = all(name == "*" for name in record_path)
         exact_path = None if "*" in record_path else list(record_path)
+        nesting_limit = MAX_NESTING - record_depth  # open elements allowed below a record's own
+        chunks: list[str] = []  # the text read since the last tag (expat gives it in pieces)
+        keep_text = chunks.append  # the text handler, but on the general path
+        # The record being read: its tag and attributes, its fields so far and the open one.
+        record_tag = ""
+        record_attributes: dict[str, str] = {}
+        fields: list[tuple[str, str]] = []
+        field: str | None = None
+        elements = 0  # elements of the record so far
+        # The general path's element tree of the record, and its open elements below the record.
+        builder = TreeBuilder()
+        inside = 0
 
         def start(tag: str, attributes: dict[str, str]) -> None:
+            nonlocal record_tag, record_attributes, field, elements
             path.append(names[tag])
-            stack.append(builder.start(tag, attributes))
+            chunks.clear()  # the text outside the records is not read
             depth = len(path)
             if depth == record_depth and (
                 any_record or path == exact_path or (exact_path is None and _matches(path, record_path))
             ):
                 self._in_record = True
                 self._position += 1
-                parser.StartElementHandler, parser.EndElementHandler = start_inside, end_inside
+                record_tag, record_attributes, field, elements = tag, attributes, None, 0
+                fields.clear()
+                if nesting_limit > 0 and self.flat_path:
+                    parser.StartElementHandler, parser.EndElementHandler = start_flat, end_flat
+                else:  # not even a field may open (the general path says so), or a test's choice
+                    to_tree()
             elif depth == 1:
                 self._root_tag = path[0]
             elif depth > MAX_NESTING:
@@ -235,23 +256,56 @@ class XmlReader(RecordReader):
                 )
 
         def end(tag: str) -> None:
-            element = builder.end(tag)
-            if len(path) > 1:
-                # Drop what was read from the tree: the builder would otherwise keep every record.
-                stack[-2].remove(element)
             path.pop()
-            stack.pop()
+            chunks.clear()
 
-        # Inside a record, the elements are only built, counted and bounded: most of a file's
-        # elements are a record's fields, and this is the least Python each can cost.
-        build_start, build_end = builder.start, builder.end
-        inside = 0  # open elements below the record's own
-        elements = 0  # elements of the record so far
-        nesting_limit = MAX_NESTING - record_depth
+        # Inside a flat record: each field costs these two handlers and one list append.
+        def start_flat(tag: str, attributes: dict[str, str]) -> None:
+            nonlocal field, elements
+            if attributes or field is not None:  # not a plain text field
+                to_tree()
+                start_inside(tag, attributes)
+                return
+            elements += 1
+            if elements > MAX_RECORD_ELEMENTS:
+                self._too_many_elements()
+            field = tag
+            if chunks:  # text before it: the record's own, read only when it has no field at all
+                chunks.clear()
 
+        def end_flat(tag: str) -> None:
+            nonlocal field
+            if field is None:  # the record's own end
+                finish(self._flat_record(record_tag, record_attributes, fields, "".join(chunks)))
+                return
+            fields.append((field, "".join(chunks)))
+            chunks.clear()
+            field = None
+
+        def to_tree() -> None:
+            """The record so far as an element tree: the general path reads the rest."""
+            nonlocal builder, inside
+            builder = TreeBuilder()
+            builder.start(record_tag, record_attributes)
+            for tag, text in fields:
+                builder.start(tag, {})
+                if text:
+                    builder.data(text)
+                builder.end(tag)
+            inside = 0
+            if field is not None:
+                builder.start(field, {})
+                inside = 1
+            if chunks:
+                builder.data("".join(chunks))
+                chunks.clear()
+            parser.StartElementHandler, parser.EndElementHandler = start_inside, end_inside
+            parser.CharacterDataHandler = builder.data
+
+        # On the general path, the elements are only built, counted and bounded.
         def start_inside(tag: str, attributes: dict[str, str]) -> None:
             nonlocal inside, elements
-            build_start(tag, attributes)
+            builder.start(tag, attributes)
             inside += 1
             elements += 1
             if inside > nesting_limit:
@@ -259,31 +313,44 @@ class XmlReader(RecordReader):
                     f"Record {self._position} is nested more than {MAX_NESTING} levels deep."
                 )
             if elements > MAX_RECORD_ELEMENTS:
-                raise SafetyLimitError(
-                    f"Record {self._position} has more than {MAX_RECORD_ELEMENTS} elements."
-                )
+                self._too_many_elements()
 
         def end_inside(tag: str) -> None:
-            nonlocal inside, elements
-            element = build_end(tag)
+            nonlocal inside
+            element = builder.end(tag)
             if inside:
                 inside -= 1
                 return
-            # The record's own end.
+            parser.CharacterDataHandler = keep_text
+            finish(self._record(element))
+
+        def finish(row: RawRow | None) -> None:
+            """The record's end, on either path."""
             self._in_record = False
-            elements = 0
             parser.StartElementHandler, parser.EndElementHandler = start, end
-            row = self._record(element)
             if row is not None:
                 ready.append(row)
-            stack[-2].remove(element)
             path.pop()
-            stack.pop()
+            chunks.clear()
 
-        parser = self._parser(builder, start, end)
+        parser = self._parser(start, end, keep_text)
         for _ in self._feed(parser, source):
             yield from ready
             ready.clear()
+
+    def _flat_record(
+        self, tag: str, attributes: dict[str, str], fields: list[tuple[str, str]], text: str
+    ) -> RawRow | None:
+        """``_record`` of a record whose fields are all plain text elements, read as pairs."""
+        names = self._names
+        values = self._attribute_values(attributes) if attributes else {}
+        for field, value in fields:
+            name = names[field]
+            if name in values or len(value) > MAX_FIELD_CHARS:
+                _add(values, name, self._checked(value))
+            else:
+                values[name] = value
+        return self._row(values, tag, text)
 
     def _record(self, element) -> RawRow | None:
         if self._position == 1 and element.attrib and len(element) and _groups_only(element):
@@ -292,9 +359,7 @@ class XmlReader(RecordReader):
                 "groups, with no child element per field, so it cannot be imported as a product list."
             )
         names = self._names
-        values: dict[str, Any] = {}
-        for name, value in element.attrib.items():
-            _add(values, names[name], self._checked(value))
+        values = self._attribute_values(element.attrib)
         for child in element:
             name = names[child.tag]
             if not child.attrib and not len(child):  # the common field: <name>text</name>
@@ -313,15 +378,25 @@ class XmlReader(RecordReader):
             if len(child) == 0:  # a nested field keeps its attributes inside its dict
                 for attribute, value in child.attrib.items():
                     _add(values, f"{name}@{self._name(attribute)}", self._checked(value))
+        return self._row(values, element.tag, element.text)
+
+    def _attribute_values(self, attributes: dict[str, str]) -> dict[str, Any]:
+        """A record's values from its own attributes, the first of its fields."""
+        names = self._names
+        values: dict[str, Any] = {}
+        for name, value in attributes.items():
+            _add(values, names[name], self._checked(value))
+        return values
+
+    def _row(self, values: dict[str, Any], tag: str, text: str | None) -> RawRow | None:
+        """The record of ``values`` (``text``: its own text before any child element)."""
         if len(values) > MAX_COLUMNS:
             raise SafetyLimitError(
                 f"Record {self._position} has {len(values)} fields; at most {MAX_COLUMNS} are supported."
             )
         if not values:
-            if element.text and element.text.strip():
-                problem = (
-                    f"record {self._position} (<{self._name(element.tag)}>) has text but no field elements"
-                )
+            if text and text.strip():
+                problem = f"record {self._position} (<{self._name(tag)}>) has text but no field elements"
                 return RawRow(self._position, error=problem)
             return None  # <product/>: a blank row, which is not a row (CONTRACT §3)
         for value in values.values():
@@ -339,6 +414,9 @@ class XmlReader(RecordReader):
         for child in element:
             _add(nested, self._name(child.tag), self._value(child))
         return nested
+
+    def _too_many_elements(self) -> NoReturn:
+        raise SafetyLimitError(f"Record {self._position} has more than {MAX_RECORD_ELEMENTS} elements.")
 
     def _checked(self, text: str) -> str:
         if len(text) > MAX_FIELD_CHARS:
