@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
-from typing import Any, NoReturn
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn, TypeVar
 from xml.etree.ElementTree import TreeBuilder
 from xml.parsers import expat
 
@@ -38,7 +39,9 @@ from .base import (
     MAX_COLUMNS,
     MAX_FIELD_CHARS,
     MAX_NESTING,
+    Batches,
     FormatError,
+    RawBatch,
     RawRow,
     RecordReader,
     SafetyLimitError,
@@ -48,6 +51,8 @@ from .base import (
 )
 from .encoding import Utf8Stream, is_wide, unicode_encoding, utf8_head
 
+K = TypeVar("K")
+V = TypeVar("V")
 # A record is one product: past this many elements it is an attack or not a record at all.
 MAX_RECORD_ELEMENTS = 10_000
 # Elements the first pass reads, at most, to find where the records are.
@@ -92,11 +97,16 @@ class XmlReader(RecordReader):
         self._in_record = False
         self._root_tag = ""
         self._prefixes: dict[str, str] = {}  # namespace URI -> the prefix the document gives it
-        self._names = _Names(self._name)
+        self._names = _Memo(self._name)  # each tag or attribute as expat gives it -> its name
         self._record_path = self._find_record_path(head)
         self.fileobj.seek(0)
         self._position = 0
-        self._records = self._read(self._source(head))
+        # The records read so far, and what they go to: these, or a batch (``batches``).
+        self._ready: deque[RawRow] = deque()
+        self._emit: Callable[[RawRow], None] = self._ready.append
+        self._batches: Batches | None = None
+        self._blocks = self._read(self._source(head))
+        self._records = self._rows()
         self._peeked = []
         self._columns = self._peek_columns()
 
@@ -201,8 +211,32 @@ class XmlReader(RecordReader):
     def _declare_prefix(self, prefix: str | None, uri: str) -> None:
         self._prefixes.setdefault(uri, prefix or "")
 
-    def _read(self, source) -> Iterator[RawRow]:
-        """The records, each converted when its end tag is read (then nothing of it is kept).
+    def _rows(self) -> Iterator[RawRow]:
+        for _ in self._blocks:
+            while self._ready:
+                yield self._ready.popleft()
+
+    def batches(self, size: int) -> Iterator[RawBatch]:
+        """As RowReader's, but a flat record's texts go straight into its batch's columns."""
+        self._open()
+        batches = Batches(size, self.fraction_read)
+        for row in (*self._peeked, *self._ready):  # read ahead for the columns
+            batches.add(row)
+        self._peeked.clear()
+        self._ready.clear()
+        self._emit, self._batches = batches.add, batches
+        while True:  # each batch as soon as it is complete, as RowReader.batches yields it
+            yield from batches.done
+            batches.done.clear()
+            if next(self._blocks, _END) is _END:
+                break
+        last = batches.rest()
+        if last is not None:
+            yield last
+
+    def _read(self, source) -> Iterator[None]:
+        """Read the records, each converted when its end tag is read (then nothing of it is
+        kept) and handed to ``_emit`` or, flat, to ``_batches``; yields after each block.
 
         Two paths: most records are flat, their fields plain text elements without attributes,
         and those are collected as (tag, text) pairs with no tree at all. The first element that
@@ -213,7 +247,6 @@ class XmlReader(RecordReader):
         record_path = self._record_path
         record_depth = len(record_path)
         path: list[str] = []
-        ready: list[RawRow] = []
         names = self._names
         # Called for every element outside the records: the common record paths are compared
         # at C speed.
@@ -225,7 +258,8 @@ class XmlReader(RecordReader):
         # The record being read: its tag and attributes, its fields so far and the open one.
         record_tag = ""
         record_attributes: dict[str, str] = {}
-        fields: list[tuple[str, str]] = []
+        tags: list[str] = []  # the fields so far: their tags and texts
+        texts: list[str] = []
         field: str | None = None
         elements = 0  # elements of the record so far
         # The general path's element tree of the record, and its open elements below the record.
@@ -233,7 +267,7 @@ class XmlReader(RecordReader):
         inside = 0
 
         def start(tag: str, attributes: dict[str, str]) -> None:
-            nonlocal record_tag, record_attributes, field, elements
+            nonlocal record_tag, record_attributes, texts, field, elements
             path.append(names[tag])
             chunks.clear()  # the text outside the records is not read
             depth = len(path)
@@ -243,7 +277,8 @@ class XmlReader(RecordReader):
                 self._in_record = True
                 self._position += 1
                 record_tag, record_attributes, field, elements = tag, attributes, None, 0
-                fields.clear()
+                tags.clear()
+                texts = []  # a new list: a batch keeps the last one (Batches.add_texts)
                 if nesting_limit > 0 and self.flat_path:
                     parser.StartElementHandler, parser.EndElementHandler = start_flat, end_flat
                 else:  # not even a field may open (the general path says so), or a test's choice
@@ -275,19 +310,30 @@ class XmlReader(RecordReader):
 
         def end_flat(tag: str) -> None:
             nonlocal field
-            if field is None:  # the record's own end
-                finish(self._flat_record(record_tag, record_attributes, fields, "".join(chunks)))
+            if field is not None:
+                tags.append(field)
+                texts.append("".join(chunks))
+                chunks.clear()
+                field = None
                 return
-            fields.append((field, "".join(chunks)))
-            chunks.clear()
-            field = None
+            # The record's own end. Into a batch's columns, if it has texts only, under names all
+            # different, none of them too long, and is not blank: what _flat_record would check.
+            batches = self._batches
+            if batches is not None and not record_attributes:
+                columns = shapes[tuple(tags)]
+                if columns is not None and (chars := sum(map(len, texts))) <= MAX_FIELD_CHARS:
+                    if any(map(str.strip, texts)):  # else blank, not a row (CONTRACT §3)
+                        batches.add_texts(self._position, columns, texts, chars)
+                    finish(None)
+                    return
+            finish(self._flat_record(record_tag, record_attributes, tags, texts, "".join(chunks)))
 
         def to_tree() -> None:
             """The record so far as an element tree: the general path reads the rest."""
             nonlocal builder, inside
             builder = TreeBuilder()
             builder.start(record_tag, record_attributes)
-            for tag, text in fields:
+            for tag, text in zip(tags, texts, strict=True):
                 builder.start(tag, {})
                 if text:
                     builder.data(text)
@@ -329,22 +375,26 @@ class XmlReader(RecordReader):
             self._in_record = False
             parser.StartElementHandler, parser.EndElementHandler = start, end
             if row is not None:
-                ready.append(row)
+                self._emit(row)
             path.pop()
             chunks.clear()
 
+        shapes = _Memo(self._columns_of)  # a flat record's tags -> its columns
         parser = self._parser(start, end, keep_text)
-        for _ in self._feed(parser, source):
-            yield from ready
-            ready.clear()
+        yield from self._feed(parser, source)
+
+    def _columns_of(self, tags: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The columns of a flat record of ``tags``: their names, when these are all different."""
+        columns = tuple(self._names[tag] for tag in tags)
+        return columns if tags and len(set(columns)) == len(columns) <= MAX_COLUMNS else None
 
     def _flat_record(
-        self, tag: str, attributes: dict[str, str], fields: list[tuple[str, str]], text: str
+        self, tag: str, attributes: dict[str, str], tags: list[str], texts: list[str], text: str
     ) -> RawRow | None:
-        """``_record`` of a record whose fields are all plain text elements, read as pairs."""
+        """``_record`` of a record whose fields are all plain text elements (``tags``, ``texts``)."""
         names = self._names
         values = self._attribute_values(attributes) if attributes else {}
-        for field, value in fields:
+        for field, value in zip(tags, texts, strict=True):
             name = names[field]
             if name in values or len(value) > MAX_FIELD_CHARS:
                 _add(values, name, self._checked(value))
@@ -464,16 +514,19 @@ _MALFORMED = {
 }
 
 
-class _Names(dict):
-    """Each tag or attribute as expat gives it → its name, computed once."""
+class _Memo(dict[K, V]):
+    """``function(key)`` for each key, computed once: a tag's name, a record's columns."""
 
-    def __init__(self, name):
+    def __init__(self, function: Callable[[K], V]):
         super().__init__()
-        self._name = name
+        self._function = function
 
-    def __missing__(self, tag: str) -> str:
-        self[tag] = name = self._name(tag)
-        return name
+    def __missing__(self, key: K) -> V:
+        self[key] = value = self._function(key)
+        return value
+
+
+_END = object()  # what ``next`` gives once the blocks are read
 
 
 class _ScanDone(Exception):

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from catalog.models import Product
 from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
+from imports.formats import base as base_module
 from imports.formats import xml as xml_module
+from imports.formats.base import RowReader
 from imports.models import ImportLog
 
 from .catalog_files import import_file
@@ -432,3 +434,43 @@ def test_the_flat_path_gives_what_the_general_path_gives(data, limits):
         for name, value in limits.items():
             patch.setattr(xml_module, name, value)
         assert _xml_outcome(data, flat=True) == _xml_outcome(data, flat=False)
+
+
+def _batches_outcome(data: bytes, size: int, *, columns: bool):
+    reader = reader_for("xml")(io.BytesIO(data))
+    batches: list = []
+    try:
+        for batch in reader.batches(size) if columns else RowReader.batches(reader, size):
+            batches.append(
+                (
+                    batch.numbers,
+                    batch.frame.columns,
+                    batch.frame.rows(),
+                    batch.errors,
+                    batch.irregular,
+                    batch.numeric,
+                    batch.fraction,
+                    [batch.raw_row(position) for position in range(len(batch))],
+                )
+            )
+    except FormatError as exc:
+        return batches, str(exc)
+    return batches, None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    xml_documents(), _LIMITS, st.integers(min_value=1, max_value=5), st.sampled_from([1_572_864, 1, 2, 12])
+)
+@example(b"<p><r><a>1</a></r><r><b>2</b></r><r><a>3</a></r></p>", {}, 2, 1_572_864)  # other columns
+@example(b"<p><r i='1'><a>1</a></r><r><a>2</a></r><r><a> </a></r></p>", {}, 5, 1_572_864)
+@example(b"<p><r><a>1</a></r><r><a>2</a></r><r><a>3</a></r></p>", {}, 5, 2)  # cut at the limit
+@example(b"<p><r><a>1</a></r><r><a>2</a></r>", {}, 1, 1_572_864)  # a batch, then the file is cut
+def test_batches_of_flat_records_are_the_batches_of_their_rows(data, limits, size, batch_chars):
+    # The reader puts flat records straight into a batch's columns; RowReader.batches makes the
+    # same batches of the rows one by one, with take_batch and RawBatch.of_rows.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in limits.items():
+            patch.setattr(xml_module, name, value)
+        patch.setattr(base_module, "MAX_BATCH_CHARS", batch_chars)
+        assert _batches_outcome(data, size, columns=True) == _batches_outcome(data, size, columns=False)
