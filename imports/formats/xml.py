@@ -6,11 +6,15 @@ the root through plain wrappers (elements without attributes of their own): ``SH
 file (at most ``SCAN_ELEMENTS`` elements) finds it; without any repeat, the root's children are
 the records. Elements outside the records (a feed's own ``title``) are skipped.
 
-Streamed with expat: each record is converted when its end tag is read and then dropped
-from the tree, so memory stays flat whatever the file's size. Entity declarations, internal DTD
-subsets and external references are refused outright (CONTRACT §3: a safety limit, so a critical
-error). A DOCTYPE that only names an external DTD (``<!DOCTYPE x SYSTEM "…dtd">``, as Icecat
-writes) is accepted and never fetched: expat is not asked to load it.
+Streamed with expat: each record is converted when its end tag is read and then dropped, so
+memory stays flat whatever the file's size. A flat record (plain text fields, no attributes) is
+read as names and texts with no element tree, and goes straight into its batch's columns; any
+other is built as a tree and converted (``_read``). Both give the same values, errors and messages.
+
+Entity declarations, internal DTD subsets and external references are refused outright
+(CONTRACT §3: a safety limit, so a critical error). A DOCTYPE that only names an external DTD
+(``<!DOCTYPE x SYSTEM "…dtd">``, as Icecat writes) is accepted and never fetched: expat is not
+asked to load it.
 
 How an element becomes values (the contract says only "one child element per field"):
 
