@@ -224,6 +224,81 @@ def take_batch(items: Iterator[T], size: int, chars: Callable[[T], int]) -> list
     return batch
 
 
+class Batches:
+    """Records gathered into the batches that ``take_batch`` and ``RawBatch.of_rows`` would make
+    of them, for a reader that hands most records over as their text values alone (``add_texts``):
+    while a batch's records all have the same columns, only their texts are kept, turned into the
+    columns at C speed, with no dict or RawRow of their own. A batch is in ``done`` once complete.
+    """
+
+    def __init__(self, size: int, fraction: Callable[[], float | None]):
+        self.size = size
+        self.done: list[RawBatch] = []
+        self._fraction = fraction
+        self._clear()
+
+    def _clear(self) -> None:
+        self._numbers: list[int] = []
+        self._names: tuple[str, ...] | None = None
+        self._texts: list[list[str]] = []  # each record's, in the order of _names
+        self._rows: list[RawRow] | None = None  # from the first record of other columns on
+        self._chars = 0
+
+    def add(self, row: RawRow) -> None:
+        values = row.values
+        if row.error is None and all(type(value) is str for value in values.values()):
+            self.add_texts(row.number, tuple(values), list(values.values()), row_chars(row))
+            return
+        if self._rows is None:
+            self._rows = self._as_rows()
+        self._rows.append(row)
+        self._count(len(self._rows), row_chars(row))
+
+    def add_texts(self, number: int, names: tuple[str, ...], texts: list[str], chars: int) -> None:
+        """The record ``RawRow(number, dict(zip(names, texts)))``: ``names`` are all different,
+        ``chars`` is the length of all of ``texts``, which is kept (the caller makes a new list)."""
+        if self._rows is None:
+            if self._names is None:
+                self._names = names
+            if names == self._names:
+                self._numbers.append(number)
+                self._texts.append(texts)
+                self._count(len(self._numbers), chars)
+                return
+            self._rows = self._as_rows()
+        self._rows.append(RawRow(number, dict(zip(names, texts, strict=True))))
+        self._count(len(self._rows), chars)
+
+    def rest(self) -> RawBatch | None:
+        """The last batch, once every record was added; None if it is empty."""
+        return self._batch() if self._rows or self._numbers else None
+
+    def _count(self, records: int, chars: int) -> None:
+        self._chars += chars
+        if records >= self.size or self._chars >= MAX_BATCH_CHARS:  # as take_batch cuts
+            self.done.append(self._batch())
+            self._clear()
+
+    def _as_rows(self) -> list[RawRow]:
+        return list(map(self._raw_rows(), range(len(self._numbers))))
+
+    def _raw_rows(self) -> Callable[[int], RawRow]:
+        """``raw_row`` of the batch of these records: the batch's own, as the next one's are new."""
+        numbers, names, texts = self._numbers, self._names or (), self._texts
+
+        def raw_row(position: int) -> RawRow:
+            return RawRow(numbers[position], dict(zip(names, texts[position], strict=True)))
+
+        return raw_row
+
+    def _batch(self) -> RawBatch:
+        fraction = self._fraction()
+        if self._rows is not None:
+            return RawBatch.of_rows(self._rows, fraction)
+        columns = zip(self._names or (), map(list, zip(*self._texts, strict=True)), strict=True)
+        return RawBatch.of_columns(self._numbers, columns, self._raw_rows(), fraction=fraction)
+
+
 def row_chars(row: RawRow) -> int:
     """How much text ``row`` holds: its text values' lengths, nested ones (JSON, XML) included."""
     # One pass without a call per value: counting was a fifth of reading a JSON catalog.

@@ -6,11 +6,15 @@ the root through plain wrappers (elements without attributes of their own): ``SH
 file (at most ``SCAN_ELEMENTS`` elements) finds it; without any repeat, the root's children are
 the records. Elements outside the records (a feed's own ``title``) are skipped.
 
-Streamed with expat: each record is converted when its end tag is read and then dropped
-from the tree, so memory stays flat whatever the file's size. Entity declarations, internal DTD
-subsets and external references are refused outright (CONTRACT §3: a safety limit, so a critical
-error). A DOCTYPE that only names an external DTD (``<!DOCTYPE x SYSTEM "…dtd">``, as Icecat
-writes) is accepted and never fetched: expat is not asked to load it.
+Streamed with expat: each record is converted when its end tag is read and then dropped, so
+memory stays flat whatever the file's size. A flat record (plain text fields, no attributes) is
+read as names and texts with no element tree, and goes straight into its batch's columns; any
+other is built as a tree and converted (``_read``). Both give the same values, errors and messages.
+
+Entity declarations, internal DTD subsets and external references are refused outright
+(CONTRACT §3: a safety limit, so a critical error). A DOCTYPE that only names an external DTD
+(``<!DOCTYPE x SYSTEM "…dtd">``, as Icecat writes) is accepted and never fetched: expat is not
+asked to load it.
 
 How an element becomes values (the contract says only "one child element per field"):
 
@@ -29,8 +33,9 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn, TypeVar
 from xml.etree.ElementTree import TreeBuilder
 from xml.parsers import expat
 
@@ -38,7 +43,9 @@ from .base import (
     MAX_COLUMNS,
     MAX_FIELD_CHARS,
     MAX_NESTING,
+    Batches,
     FormatError,
+    RawBatch,
     RawRow,
     RecordReader,
     SafetyLimitError,
@@ -48,6 +55,8 @@ from .base import (
 )
 from .encoding import Utf8Stream, is_wide, unicode_encoding, utf8_head
 
+K = TypeVar("K")
+V = TypeVar("V")
 # A record is one product: past this many elements it is an attack or not a record at all.
 MAX_RECORD_ELEMENTS = 10_000
 # Elements the first pass reads, at most, to find where the records are.
@@ -70,6 +79,9 @@ class XmlReader(RecordReader):
     """An XML document whose repeated element under the root is the record, numbered by position."""
 
     file_type = "xml"
+    # Whether flat records are read as pairs of names and texts (``_read``); False sends every
+    # record through the general path, which the tests compare it with.
+    flat_path = True
 
     @classmethod
     def content_mismatch(cls, head: bytes) -> str | None:
@@ -89,11 +101,16 @@ class XmlReader(RecordReader):
         self._in_record = False
         self._root_tag = ""
         self._prefixes: dict[str, str] = {}  # namespace URI -> the prefix the document gives it
-        self._names = _Names(self._name)
+        self._names = _Memo(self._name)  # each tag or attribute as expat gives it -> its name
         self._record_path = self._find_record_path(head)
         self.fileobj.seek(0)
         self._position = 0
-        self._records = self._read(self._source(head))
+        # The records read so far, and what they go to: these, or a batch (``batches``).
+        self._ready: deque[RawRow] = deque()
+        self._emit: Callable[[RawRow], None] = self._ready.append
+        self._batches: Batches | None = None
+        self._blocks = self._read(self._source(head))
+        self._records = self._rows()
         self._peeked = []
         self._columns = self._peek_columns()
 
@@ -123,40 +140,38 @@ class XmlReader(RecordReader):
         """The names from the root to the record element (see the module docstring)."""
         repeats: dict[tuple[str, ...], int] = {}
         with_children: set[tuple[str, ...]] = set()
-        # element, its path, its children's names, whether records may lie below it
-        stack: list[tuple[Any, tuple[str, ...], set[str], bool]] = []
-        builder = TreeBuilder()
+        # For each open element: its path, its children's names, whether records may lie below
+        # it, whether it has attributes. No tree is built: the names are all this pass reads.
+        stack: list[tuple[tuple[str, ...], set[str], bool, bool]] = []
+        names = self._names
         elements = 0
 
         def start(tag: str, attributes: dict[str, str]) -> None:
             nonlocal elements
             elements += 1
-            element = builder.start(tag, attributes)
-            name = self._name(tag)
+            name = names[tag]
             if not stack:
-                stack.append((element, (name,), set(), True))
+                stack.append(((name,), set(), True, bool(attributes)))
                 return
-            _, parent_path, names, open_below = stack[-1]
+            parent_path, siblings, open_below, _ = stack[-1]
             path = (*parent_path, name)
-            if open_below and name in names:
+            if open_below and name in siblings:
                 repeats[path] = repeats.get(path, 0) + 1
-            names.add(name)
-            plain = not any(not k.startswith(_W3C) for k in attributes)
-            stack.append((element, path, set(), open_below and plain))
+            siblings.add(name)
+            plain = not attributes or all(k.startswith(_W3C) for k in attributes)
+            stack.append((path, set(), open_below and plain, bool(attributes)))
             if len(stack) > MAX_NESTING or elements > SCAN_ELEMENTS:
                 raise _ScanDone()
 
         def end(tag: str) -> None:
-            element = builder.end(tag)
-            _, path, names, _ = stack.pop()
-            if names or element.attrib:  # a record has fields: children or attributes
+            path, children, _, attributed = stack.pop()
+            if children or attributed:  # a record has fields: children or attributes
                 with_children.add(path)
             if not stack:
                 raise _ScanDone()
-            stack[-1][0].remove(element)  # its parent's only child by now: memory stays flat
 
         try:
-            for _ in self._parse(self._source(head), builder, start, end):
+            for _ in self._feed(self._parser(start, end), self._source(head)):
                 pass
         except (_ScanDone, FormatError):
             pass  # a FormatError: the reading pass reports it, naming the record it is in
@@ -165,22 +180,18 @@ class XmlReader(RecordReader):
             return ("*", "*")  # no repeated record: the root's children are the records
         return min(candidates, key=lambda path: (len(path), -repeats[path]))
 
-    def _parse(self, source, builder: TreeBuilder, start, end) -> Iterator[None]:
-        """Feed ``source`` to a new parser (``_parser``) block by block; yields after each block."""
-        yield from self._feed(self._parser(builder, start, end), source)
+    def _parser(self, start, end, data=None):
+        """An expat parser calling ``start``, ``end`` and ``data`` (text, when given).
 
-    def _parser(self, builder: TreeBuilder, start, end):
-        """An expat parser whose elements ``builder`` builds as ``start`` and ``end`` say.
-
-        The text goes from pyexpat to the C TreeBuilder straight away: it never passes through
-        Python code, only each element's start and end do. Names come as ``uri}local``. What
-        defusedxml forbids is refused the way it does it, by handlers that raise.
+        Names come as ``uri}local``. What defusedxml forbids is refused the way it does it, by
+        handlers that raise.
         """
         parser = expat.ParserCreate(namespace_separator="}")
         parser.buffer_text = True
         parser.StartElementHandler = start
         parser.EndElementHandler = end
-        parser.CharacterDataHandler = builder.data
+        if data is not None:
+            parser.CharacterDataHandler = data
         parser.StartNamespaceDeclHandler = self._declare_prefix
         if not self._allow_doctype:
             parser.StartDoctypeDeclHandler = _refuse_doctype
@@ -204,29 +215,78 @@ class XmlReader(RecordReader):
     def _declare_prefix(self, prefix: str | None, uri: str) -> None:
         self._prefixes.setdefault(uri, prefix or "")
 
-    def _read(self, source) -> Iterator[RawRow]:
-        """The records, each converted when its end tag is read and then dropped from the tree."""
+    def _rows(self) -> Iterator[RawRow]:
+        for _ in self._blocks:
+            while self._ready:
+                yield self._ready.popleft()
+
+    def batches(self, size: int) -> Iterator[RawBatch]:
+        """As RowReader's, but a flat record's texts go straight into its batch's columns."""
+        self._open()
+        batches = Batches(size, self.fraction_read)
+        for row in (*self._peeked, *self._ready):  # read ahead for the columns
+            batches.add(row)
+        self._peeked.clear()
+        self._ready.clear()
+        self._emit, self._batches = batches.add, batches
+        while True:  # each batch as soon as it is complete, as RowReader.batches yields it
+            yield from batches.done
+            batches.done.clear()
+            if next(self._blocks, _END) is _END:
+                break
+        last = batches.rest()
+        if last is not None:
+            yield last
+
+    def _read(self, source) -> Iterator[None]:
+        """Read the records, each converted when its end tag is read (then nothing of it is
+        kept) and handed to ``_emit`` or, flat, to ``_batches``; yields after each block.
+
+        Two paths: most records are flat, their fields plain text elements without attributes,
+        and those are collected as (tag, text) pairs with no tree at all. The first element that
+        is not such a field (an attribute, a child of a field) moves the record to the general
+        path: what was collected becomes an element tree, which ``_record`` converts. Outside
+        the records only the path of names is kept, and no text.
+        """
         record_path = self._record_path
         record_depth = len(record_path)
         path: list[str] = []
-        stack: list[Any] = []
-        ready: list[RawRow] = []
-        builder = TreeBuilder()
         names = self._names
-        # Called for every element of the file: the common record paths are compared at C speed.
+        # Called for every element outside the records: the common record paths are compared
+        # at C speed.
         any_record = all(name == "*" for name in record_path)
         exact_path = None if "*" in record_path else list(record_path)
+        nesting_limit = MAX_NESTING - record_depth  # open elements allowed below a record's own
+        chunks: list[str] = []  # the text read since the last tag (expat gives it in pieces)
+        keep_text = chunks.append  # the text handler, but on the general path
+        # The record being read: its tag and attributes, its fields so far and the open one.
+        record_tag = ""
+        record_attributes: dict[str, str] = {}
+        tags: list[str] = []  # the fields so far: their tags and texts
+        texts: list[str] = []
+        field: str | None = None
+        elements = 0  # elements of the record so far
+        # The general path's element tree of the record, and its open elements below the record.
+        builder = TreeBuilder()
+        inside = 0
 
         def start(tag: str, attributes: dict[str, str]) -> None:
+            nonlocal record_tag, record_attributes, texts, field, elements
             path.append(names[tag])
-            stack.append(builder.start(tag, attributes))
+            chunks.clear()  # the text outside the records is not read
             depth = len(path)
             if depth == record_depth and (
                 any_record or path == exact_path or (exact_path is None and _matches(path, record_path))
             ):
                 self._in_record = True
                 self._position += 1
-                parser.StartElementHandler, parser.EndElementHandler = start_inside, end_inside
+                record_tag, record_attributes, field, elements = tag, attributes, None, 0
+                tags.clear()
+                texts = []  # a new list: a batch keeps the last one (Batches.add_texts)
+                if nesting_limit > 0 and self.flat_path:
+                    parser.StartElementHandler, parser.EndElementHandler = start_flat, end_flat
+                else:  # not even a field may open (the general path says so), or a test's choice
+                    to_tree()
             elif depth == 1:
                 self._root_tag = path[0]
             elif depth > MAX_NESTING:
@@ -235,23 +295,67 @@ class XmlReader(RecordReader):
                 )
 
         def end(tag: str) -> None:
-            element = builder.end(tag)
-            if len(path) > 1:
-                # Drop what was read from the tree: the builder would otherwise keep every record.
-                stack[-2].remove(element)
             path.pop()
-            stack.pop()
+            chunks.clear()
 
-        # Inside a record, the elements are only built, counted and bounded: most of a file's
-        # elements are a record's fields, and this is the least Python each can cost.
-        build_start, build_end = builder.start, builder.end
-        inside = 0  # open elements below the record's own
-        elements = 0  # elements of the record so far
-        nesting_limit = MAX_NESTING - record_depth
+        # Inside a flat record: each field costs these two handlers and one list append.
+        def start_flat(tag: str, attributes: dict[str, str]) -> None:
+            nonlocal field, elements
+            if attributes or field is not None:  # not a plain text field
+                to_tree()
+                start_inside(tag, attributes)
+                return
+            elements += 1
+            if elements > MAX_RECORD_ELEMENTS:
+                self._too_many_elements()
+            field = tag
+            if chunks:  # text before it: the record's own, read only when it has no field at all
+                chunks.clear()
 
+        def end_flat(tag: str) -> None:
+            nonlocal field
+            if field is not None:
+                tags.append(field)
+                texts.append("".join(chunks))
+                chunks.clear()
+                field = None
+                return
+            # The record's own end. Into a batch's columns, if it has texts only, under names all
+            # different, none of them too long, and is not blank: what _flat_record would check.
+            batches = self._batches
+            if batches is not None and not record_attributes:
+                columns = shapes[tuple(tags)]
+                if columns is not None and (chars := sum(map(len, texts))) <= MAX_FIELD_CHARS:
+                    if any(map(str.strip, texts)):  # else blank, not a row (CONTRACT §3)
+                        batches.add_texts(self._position, columns, texts, chars)
+                    finish(None)
+                    return
+            finish(self._flat_record(record_tag, record_attributes, tags, texts, "".join(chunks)))
+
+        def to_tree() -> None:
+            """The record so far as an element tree: the general path reads the rest."""
+            nonlocal builder, inside
+            builder = TreeBuilder()
+            builder.start(record_tag, record_attributes)
+            for tag, text in zip(tags, texts, strict=True):
+                builder.start(tag, {})
+                if text:
+                    builder.data(text)
+                builder.end(tag)
+            inside = 0
+            if field is not None:
+                builder.start(field, {})
+                inside = 1
+            if chunks:
+                builder.data("".join(chunks))
+                chunks.clear()
+            parser.StartElementHandler, parser.EndElementHandler = start_inside, end_inside
+            parser.CharacterDataHandler = builder.data
+
+        # On the general path, the elements are only built, counted and bounded.
         def start_inside(tag: str, attributes: dict[str, str]) -> None:
             nonlocal inside, elements
-            build_start(tag, attributes)
+            builder.start(tag, attributes)
             inside += 1
             elements += 1
             if inside > nesting_limit:
@@ -259,31 +363,48 @@ class XmlReader(RecordReader):
                     f"Record {self._position} is nested more than {MAX_NESTING} levels deep."
                 )
             if elements > MAX_RECORD_ELEMENTS:
-                raise SafetyLimitError(
-                    f"Record {self._position} has more than {MAX_RECORD_ELEMENTS} elements."
-                )
+                self._too_many_elements()
 
         def end_inside(tag: str) -> None:
-            nonlocal inside, elements
-            element = build_end(tag)
+            nonlocal inside
+            element = builder.end(tag)
             if inside:
                 inside -= 1
                 return
-            # The record's own end.
-            self._in_record = False
-            elements = 0
-            parser.StartElementHandler, parser.EndElementHandler = start, end
-            row = self._record(element)
-            if row is not None:
-                ready.append(row)
-            stack[-2].remove(element)
-            path.pop()
-            stack.pop()
+            parser.CharacterDataHandler = keep_text
+            finish(self._record(element))
 
-        parser = self._parser(builder, start, end)
-        for _ in self._feed(parser, source):
-            yield from ready
-            ready.clear()
+        def finish(row: RawRow | None) -> None:
+            """The record's end, on either path."""
+            self._in_record = False
+            parser.StartElementHandler, parser.EndElementHandler = start, end
+            if row is not None:
+                self._emit(row)
+            path.pop()
+            chunks.clear()
+
+        shapes = _Memo(self._columns_of)  # a flat record's tags -> its columns
+        parser = self._parser(start, end, keep_text)
+        yield from self._feed(parser, source)
+
+    def _columns_of(self, tags: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The columns of a flat record of ``tags``: their names, when these are all different."""
+        columns = tuple(self._names[tag] for tag in tags)
+        return columns if tags and len(set(columns)) == len(columns) <= MAX_COLUMNS else None
+
+    def _flat_record(
+        self, tag: str, attributes: dict[str, str], tags: list[str], texts: list[str], text: str
+    ) -> RawRow | None:
+        """``_record`` of a record whose fields are all plain text elements (``tags``, ``texts``)."""
+        names = self._names
+        values = self._attribute_values(attributes) if attributes else {}
+        for field, value in zip(tags, texts, strict=True):
+            name = names[field]
+            if name in values or len(value) > MAX_FIELD_CHARS:
+                _add(values, name, self._checked(value))
+            else:
+                values[name] = value
+        return self._row(values, tag, text)
 
     def _record(self, element) -> RawRow | None:
         if self._position == 1 and element.attrib and len(element) and _groups_only(element):
@@ -292,9 +413,7 @@ class XmlReader(RecordReader):
                 "groups, with no child element per field, so it cannot be imported as a product list."
             )
         names = self._names
-        values: dict[str, Any] = {}
-        for name, value in element.attrib.items():
-            _add(values, names[name], self._checked(value))
+        values = self._attribute_values(element.attrib)
         for child in element:
             name = names[child.tag]
             if not child.attrib and not len(child):  # the common field: <name>text</name>
@@ -313,15 +432,25 @@ class XmlReader(RecordReader):
             if len(child) == 0:  # a nested field keeps its attributes inside its dict
                 for attribute, value in child.attrib.items():
                     _add(values, f"{name}@{self._name(attribute)}", self._checked(value))
+        return self._row(values, element.tag, element.text)
+
+    def _attribute_values(self, attributes: dict[str, str]) -> dict[str, Any]:
+        """A record's values from its own attributes, the first of its fields."""
+        names = self._names
+        values: dict[str, Any] = {}
+        for name, value in attributes.items():
+            _add(values, names[name], self._checked(value))
+        return values
+
+    def _row(self, values: dict[str, Any], tag: str, text: str | None) -> RawRow | None:
+        """The record of ``values`` (``text``: its own text before any child element)."""
         if len(values) > MAX_COLUMNS:
             raise SafetyLimitError(
                 f"Record {self._position} has {len(values)} fields; at most {MAX_COLUMNS} are supported."
             )
         if not values:
-            if element.text and element.text.strip():
-                problem = (
-                    f"record {self._position} (<{self._name(element.tag)}>) has text but no field elements"
-                )
+            if text and text.strip():
+                problem = f"record {self._position} (<{self._name(tag)}>) has text but no field elements"
                 return RawRow(self._position, error=problem)
             return None  # <product/>: a blank row, which is not a row (CONTRACT §3)
         for value in values.values():
@@ -339,6 +468,9 @@ class XmlReader(RecordReader):
         for child in element:
             _add(nested, self._name(child.tag), self._value(child))
         return nested
+
+    def _too_many_elements(self) -> NoReturn:
+        raise SafetyLimitError(f"Record {self._position} has more than {MAX_RECORD_ELEMENTS} elements.")
 
     def _checked(self, text: str) -> str:
         if len(text) > MAX_FIELD_CHARS:
@@ -386,16 +518,19 @@ _MALFORMED = {
 }
 
 
-class _Names(dict):
-    """Each tag or attribute as expat gives it → its name, computed once."""
+class _Memo(dict[K, V]):
+    """``function(key)`` for each key, computed once: a tag's name, a record's columns."""
 
-    def __init__(self, name):
+    def __init__(self, function: Callable[[K], V]):
         super().__init__()
-        self._name = name
+        self._function = function
 
-    def __missing__(self, tag: str) -> str:
-        self[tag] = name = self._name(tag)
-        return name
+    def __missing__(self, key: K) -> V:
+        self[key] = value = self._function(key)
+        return value
+
+
+_END = object()  # what ``next`` gives once the blocks are read
 
 
 class _ScanDone(Exception):

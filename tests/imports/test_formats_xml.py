@@ -6,10 +6,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from catalog.models import Product
 from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
+from imports.formats import base as base_module
+from imports.formats import xml as xml_module
+from imports.formats.base import RowReader
 from imports.models import ImportLog
 
 from .catalog_files import import_file
@@ -326,3 +331,146 @@ def test_a_malformed_file_is_described_in_our_words_never_in_expats(data):
     message = str(caught.value)
     assert message.startswith("The XML is malformed at line 1, column ")
     assert not [text for text in errors.messages.values() if text in message]
+
+
+# --- the flat path and the general path agree -----------------------------------------------
+# A record whose fields are all plain text elements is read as (name, text) pairs; anything else
+# moves it, even halfway, to an element tree that the general path converts. Both must give the
+# same records, errors and messages on any input, whatever the limits and wherever the blocks cut.
+
+_XML_NAMES = st.sampled_from(["ean", "name", "g:price", "a", "xsi:nil"])
+_XML_TEXTS = st.sampled_from(
+    ["", " ", "\n  ", "1", "x y", "&amp;", "&lt;b&gt;", "<![CDATA[<c>]]>", "é€", "<!-- c -->", "<?pi x?>"]
+)
+_XML_ATTRIBUTES = st.lists(
+    st.tuples(
+        st.sampled_from(["id", "currency", "g:unit", "xsi:nil"]), st.sampled_from(["", "1", "true", "E"])
+    ),
+    max_size=2,
+    unique_by=lambda pair: pair[0],
+).map(lambda pairs: "".join(f' {name}="{value}"' for name, value in pairs))
+
+
+def _xml_element(content):
+    def element(parts) -> str:
+        name, attributes, inner = parts
+        return f"<{name}{attributes}>{inner}</{name}>" if inner is not None else f"<{name}{attributes}/>"
+
+    return st.tuples(_XML_NAMES, _XML_ATTRIBUTES, st.one_of(st.none(), content)).map(element)
+
+
+# A field's content: text, or text and elements (which make it a nested field).
+_XML_CONTENT = st.recursive(
+    _XML_TEXTS,
+    lambda inner: st.lists(st.one_of(_XML_TEXTS, _xml_element(inner)), max_size=3).map("".join),
+    max_leaves=5,
+)
+# Mostly plain fields, so most records start on the flat path.
+_XML_FIELD = st.one_of(
+    st.tuples(_XML_NAMES, _XML_TEXTS).map(lambda pair: f"<{pair[0]}>{pair[1]}</{pair[0]}>"),
+    st.tuples(_XML_NAMES, _XML_TEXTS).map(lambda pair: f"<{pair[0]}>{pair[1]}</{pair[0]}>"),
+    _xml_element(_XML_CONTENT),
+    _XML_TEXTS,
+)
+
+
+@st.composite
+def xml_documents(draw) -> bytes:
+    records = draw(
+        st.lists(
+            st.tuples(_XML_ATTRIBUTES, st.lists(_XML_FIELD, max_size=6).map("".join)).map(
+                lambda record: f"<product{record[0]}>{record[1]}</product>"
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    space = draw(st.sampled_from(["", "\n  ", " "]))
+    text = (
+        '<?xml version="1.0"?>\n<products xmlns:g="http://base.google.com/ns/1.0" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        + space
+        + space.join(records)
+        + "\n</products>\n"
+    )
+    data = text.encode("utf-8")
+    if draw(st.booleans()):
+        data = data[: draw(st.integers(min_value=1, max_value=len(data)))]
+    return data
+
+
+_LIMITS = st.fixed_dictionaries(
+    {
+        "BLOCK_BYTES": st.sampled_from([1 << 16, 1, 7]),
+        "MAX_FIELD_CHARS": st.sampled_from([100_000, 2]),
+        "MAX_COLUMNS": st.sampled_from([1_000, 2]),
+        "MAX_NESTING": st.sampled_from([64, 2, 3, 4]),
+        "MAX_RECORD_ELEMENTS": st.sampled_from([10_000, 2, 5]),
+    }
+)
+
+
+def _xml_outcome(data: bytes, *, flat: bool):
+    reader = reader_for("xml")(io.BytesIO(data))
+    reader.flat_path = flat
+    rows: list = []
+    try:
+        columns = reader.columns()
+        for row in reader.rows():
+            rows.append((row.number, repr(row.values), row.error))
+    except FormatError as exc:
+        return rows, str(exc)
+    return columns, rows
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(xml_documents(), _LIMITS)
+@example(b"<p><r><a>1</a><b>2</b></r><r><a>3</a><b c='x'>4</b></r></p>", {})  # leaves after a field
+@example(b"<p><r><a>1</a>\n<b>t<c>u</c>v</b></r><r><a>2</a></r></p>", {})  # a field opens a child
+@example(b"<p><r> text </r><r/><r><a> </a></r></p>", {"BLOCK_BYTES": 1})  # text only, blank
+@example(b"<p><r><a>1</a><a>2</a><a>3</a></r><r><a>x</a></r></p>", {"MAX_FIELD_CHARS": 0})
+def test_the_flat_path_gives_what_the_general_path_gives(data, limits):
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in limits.items():
+            patch.setattr(xml_module, name, value)
+        assert _xml_outcome(data, flat=True) == _xml_outcome(data, flat=False)
+
+
+def _batches_outcome(data: bytes, size: int, *, columns: bool):
+    reader = reader_for("xml")(io.BytesIO(data))
+    batches: list = []
+    try:
+        for batch in reader.batches(size) if columns else RowReader.batches(reader, size):
+            batches.append(
+                (
+                    batch.numbers,
+                    batch.frame.columns,
+                    batch.frame.rows(),
+                    batch.errors,
+                    batch.irregular,
+                    batch.numeric,
+                    batch.fraction,
+                    [batch.raw_row(position) for position in range(len(batch))],
+                )
+            )
+    except FormatError as exc:
+        return batches, str(exc)
+    return batches, None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    xml_documents(), _LIMITS, st.integers(min_value=1, max_value=5), st.sampled_from([1_572_864, 1, 2, 12])
+)
+@example(b"<p><r><a>1</a></r><r><b>2</b></r><r><a>3</a></r></p>", {}, 2, 1_572_864)  # other columns
+@example(b"<p><r i='1'><a>1</a></r><r><a>2</a></r><r><a> </a></r></p>", {}, 5, 1_572_864)
+@example(b"<p><r><a>1</a></r><r><a>2</a></r><r><a>3</a></r></p>", {}, 5, 2)  # cut at the limit
+@example(b"<p><r><a>1</a></r><r><a>2</a></r>", {}, 1, 1_572_864)  # a batch, then the file is cut
+def test_batches_of_flat_records_are_the_batches_of_their_rows(data, limits, size, batch_chars):
+    # The reader puts flat records straight into a batch's columns; RowReader.batches makes the
+    # same batches of the rows one by one, with take_batch and RawBatch.of_rows.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in limits.items():
+            patch.setattr(xml_module, name, value)
+        patch.setattr(base_module, "MAX_BATCH_CHARS", batch_chars)
+        assert _batches_outcome(data, size, columns=True) == _batches_outcome(data, size, columns=False)
