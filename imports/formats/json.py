@@ -403,6 +403,7 @@ class _FastItems:
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._text = ""  # decoded text not consumed yet, from self._at on
         self._at = 0
+        self._no_run_until = 0  # where in the text a run of plain items may be tried again
         self._eof = False
         self.finished = False
 
@@ -420,7 +421,7 @@ class _FastItems:
         if self._next_char() == "]":
             return  # empty: the event path's message
         while True:
-            run = self._plain_run()
+            run = self._plain_run() if self._at >= self._no_run_until else None
             if run is not None:
                 yield from run
                 self._next_char()
@@ -468,6 +469,10 @@ class _FastItems:
             end = text.rfind("}", start, end)
         else:
             return None
+        # Whatever the answer, this text is not tried again: where it is not a plain run, its
+        # items go one by one (tried again from each item, a file of nested items would be
+        # decoded once per item).
+        self._no_run_until = end + 1
         run = text[start : end + 1]
         if _NOT_A_CHARACTER in run:
             return None  # a marked surrogate (or a U+FFFF written as such): each item is judged
@@ -518,6 +523,7 @@ class _FastItems:
         block = self._stream.read(FAST_BLOCK_BYTES)
         self._eof = not block
         self._text = self._text[self._at :] + self._decoder.decode(block, final=self._eof)
+        self._no_run_until = max(self._no_run_until - self._at, 0)
         self._at = 0
         return True
 

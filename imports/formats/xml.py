@@ -519,15 +519,26 @@ _MALFORMED = {
 
 
 class _Memo(dict[K, V]):
-    """``function(key)`` for each key, computed once: a tag's name, a record's columns."""
+    """``function(key)`` for each key, computed once: a tag's name, a record's columns.
+
+    At most ``MEMO_ENTRIES`` are kept: a file whose every record is of a new shape (its fields
+    in another order, other names) would otherwise grow it with the file. Starting over is only
+    a cache miss.
+    """
 
     def __init__(self, function: Callable[[K], V]):
         super().__init__()
         self._function = function
 
     def __missing__(self, key: K) -> V:
+        if len(self) >= MEMO_ENTRIES:
+            self.clear()
         self[key] = value = self._function(key)
         return value
+
+
+# Real files name a few dozen tags and their records come in a few shapes.
+MEMO_ENTRIES = 4096
 
 
 _END = object()  # what ``next`` gives once the blocks are read

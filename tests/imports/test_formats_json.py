@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from catalog.models import Product
 from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
+from imports.formats import json as json_format
 from imports.formats.json import BUFFER_BYTES, FAST_BLOCK_BYTES, JsonReader
 from imports.models import ImportLog
 
@@ -487,3 +488,26 @@ def test_items_across_many_blocks_are_the_same_on_both_paths():
     assert len(data) > 10 * BUFFER_BYTES and len(data) > 4 * FAST_BLOCK_BYTES
     assert _outcome(data, fast=True) == _outcome(data, fast=False)
     assert _outcome(data, fast=True)[1] is None
+
+
+def test_items_that_are_not_plain_are_not_decoded_again_for_each_item(monkeypatch):
+    # A run of items is decoded at once and, where one of them is not plain (here every item
+    # has nested values), its items are read one by one: the run is not tried again from each.
+    items = [{"ean": f"{i:013d}", "size": {"w": 1, "h": 2}, "tags": ["a"]} for i in range(20_000)]
+    data = json.dumps(items).encode()
+    decoder = json_format._DECODER
+    runs = []
+
+    class Counting:
+        def decode(self, text):
+            runs.append(len(text))
+            return decoder.decode(text)
+
+        def raw_decode(self, text, index):
+            return decoder.raw_decode(text, index)
+
+    monkeypatch.setattr(json_format, "_DECODER", Counting())
+    rows = list(JsonReader(io.BytesIO(data)).rows())
+    assert [row.values for row in rows] == items
+    # About one try per MAX_FIELD_CHARS of text; once per item, this was 20,000 tries.
+    assert len(runs) <= 2 * len(data) // json_format.MAX_FIELD_CHARS + 2

@@ -1,6 +1,7 @@
 """XML: the root's children are records, streamed in flat memory; DTDs and entities refused."""
 
 import io
+import itertools
 import tracemalloc
 from decimal import Decimal
 from pathlib import Path
@@ -474,3 +475,28 @@ def test_batches_of_flat_records_are_the_batches_of_their_rows(data, limits, siz
             patch.setattr(xml_module, name, value)
         patch.setattr(base_module, "MAX_BATCH_CHARS", batch_chars)
         assert _batches_outcome(data, size, columns=True) == _batches_outcome(data, size, columns=False)
+
+
+def test_what_is_remembered_per_tag_and_per_record_shape_stays_bounded(monkeypatch):
+    # Records each of another shape (their fields in another order) must not grow the reader's
+    # memory with the file: the memo starts over past its bound, and reads the same.
+    fields = ["name", "brand", "price", "stock"]
+    shapes = list(itertools.permutations(fields))
+    document = (
+        "<products>"
+        + "".join(
+            f"<product><ean>{i:013d}</ean>" + "".join(f"<{f}>{f} {i}</{f}>" for f in shape) + "</product>"
+            for i, shape in enumerate(shapes * 3)
+        )
+        + "</products>"
+    )
+
+    def frames():
+        reader = xml_module.XmlReader(io.BytesIO(document.encode()))
+        return [(batch.numbers, batch.frame.to_dicts()) for batch in reader.batches(7)]
+
+    expected = frames()
+    monkeypatch.setattr(xml_module, "MEMO_ENTRIES", 3)
+    assert frames() == expected
+    memo = xml_module._Memo(str.upper)
+    assert [memo[k] for k in "abcdefab"] == list("ABCDEFAB") and len(memo) <= 3
