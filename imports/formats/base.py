@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, BinaryIO, ClassVar, TypeVar
 
 import polars as pl
@@ -75,14 +75,30 @@ class RawBatch:
     @classmethod
     def of_rows(cls, rows: list[RawRow], fraction: float | None = None) -> RawBatch:
         """Columns from records read one by one (JSON, XML, XLSX, and CSV's general path)."""
-        records = [row.values for row in rows]
+        return cls.of_records(
+            [row.number for row in rows],
+            [row.values for row in rows],
+            {position: row.error for position, row in enumerate(rows) if row.error is not None},
+            fraction,
+        )
+
+    @classmethod
+    def of_records(
+        cls, numbers: list[int], records: list[dict[str, Any]], errors: dict[int, str], fraction: float | None
+    ) -> RawBatch:
+        """Columns from the records numbered ``numbers`` (``errors`` by position), as ``of_rows``
+        makes them of the same rows, with no ``RawRow`` built unless ``raw_row`` asks for one."""
         # Columns in the order the records first name them.
         names = dict.fromkeys(chain.from_iterable(records))
+
+        def raw_row(position: int) -> RawRow:
+            return RawRow(numbers[position], records[position], errors.get(position))
+
         return cls.of_columns(
-            [row.number for row in rows],
-            ((name, [values.get(name) for values in records]) for name in names),
-            rows.__getitem__,
-            errors={position: row.error for position, row in enumerate(rows) if row.error is not None},
+            numbers,
+            ((name, list(map(dict.get, records, repeat(name)))) for name in names),
+            raw_row,
+            errors=errors,
             fraction=fraction,
         )
 
@@ -226,9 +242,10 @@ def take_batch(items: Iterator[T], size: int, chars: Callable[[T], int]) -> list
 
 class Batches:
     """Records gathered into the batches that ``take_batch`` and ``RawBatch.of_rows`` would make
-    of them, for a reader that hands most records over as their text values alone (``add_texts``):
-    while a batch's records all have the same columns, only their texts are kept, turned into the
-    columns at C speed, with no dict or RawRow of their own. A batch is in ``done`` once complete.
+    of them, with no ``RawRow`` of their own for a reader that hands most records over as their
+    text values alone (``add_texts``: while a batch's records all have the same columns, only
+    their texts are kept, turned into the columns at C speed) or many records at once
+    (``add_records``). A batch is in ``done`` once complete.
     """
 
     def __init__(self, size: int, fraction: Callable[[], float | None]):
@@ -241,7 +258,9 @@ class Batches:
         self._numbers: list[int] = []
         self._names: tuple[str, ...] | None = None
         self._texts: list[list[str]] = []  # each record's, in the order of _names
-        self._rows: list[RawRow] | None = None  # from the first record of other columns on
+        # Each record's values, from the first record of other columns (or not all text) on.
+        self._records: list[dict[str, Any]] | None = None
+        self._errors: dict[int, str] = {}  # by position in the batch
         self._chars = 0
 
     def add(self, row: RawRow) -> None:
@@ -249,63 +268,91 @@ class Batches:
         if row.error is None and all(type(value) is str for value in values.values()):
             self.add_texts(row.number, tuple(values), list(values.values()), row_chars(row))
             return
-        if self._rows is None:
-            self._rows = self._as_rows()
-        self._rows.append(row)
-        self._count(len(self._rows), row_chars(row))
+        records = self._as_records()
+        if row.error is not None:
+            self._errors[len(records)] = row.error
+        self._numbers.append(row.number)
+        records.append(values)
+        self._count(row_chars(row))
 
     def add_texts(self, number: int, names: tuple[str, ...], texts: list[str], chars: int) -> None:
         """The record ``RawRow(number, dict(zip(names, texts)))``: ``names`` are all different,
         ``chars`` is the length of all of ``texts``, which is kept (the caller makes a new list)."""
-        if self._rows is None:
+        self._numbers.append(number)
+        if self._records is None:
             if self._names is None:
                 self._names = names
             if names == self._names:
-                self._numbers.append(number)
                 self._texts.append(texts)
-                self._count(len(self._numbers), chars)
+                self._count(chars)
                 return
-            self._rows = self._as_rows()
-        self._rows.append(RawRow(number, dict(zip(names, texts, strict=True))))
-        self._count(len(self._rows), chars)
+            self._as_records()
+        self._records.append(dict(zip(names, texts, strict=True)))  # type: ignore[union-attr]
+        self._count(chars)
+
+    def add_records(self, numbers: Sequence[int], records: list[dict[str, Any]], chars: int) -> None:
+        """The records ``RawRow(number, values)``, ``chars`` being ``row_chars`` of all of them."""
+        while records:
+            room = self.size - len(self._numbers)
+            if self._chars + chars >= MAX_BATCH_CHARS:
+                # The text limit falls among them: counted one by one, to cut where take_batch does.
+                for number, values in zip(numbers, records, strict=True):
+                    self.add(RawRow(number, values))
+                return
+            # Every part of them stays under the text limit: only the count cuts.
+            taken = min(room, len(records))
+            self._numbers.extend(numbers[:taken])
+            self._as_records().extend(records[:taken])
+            if taken == len(records):
+                self._count(chars)
+                return
+            numbers, records = numbers[taken:], records[taken:]
+            rest = sum(map(values_chars, records))
+            self._count(chars - rest)
+            chars = rest
 
     def rest(self) -> RawBatch | None:
         """The last batch, once every record was added; None if it is empty."""
-        return self._batch() if self._rows or self._numbers else None
+        return self._batch() if self._numbers else None
 
-    def _count(self, records: int, chars: int) -> None:
+    def _count(self, chars: int) -> None:
         self._chars += chars
-        if records >= self.size or self._chars >= MAX_BATCH_CHARS:  # as take_batch cuts
+        if len(self._numbers) >= self.size or self._chars >= MAX_BATCH_CHARS:  # as take_batch cuts
             self.done.append(self._batch())
             self._clear()
 
-    def _as_rows(self) -> list[RawRow]:
-        return list(map(self._raw_rows(), range(len(self._numbers))))
+    def _as_records(self) -> list[dict[str, Any]]:
+        if self._records is None:
+            names = self._names or ()
+            self._records = [dict(zip(names, texts, strict=True)) for texts in self._texts]
+            self._texts = []
+        return self._records
 
-    def _raw_rows(self) -> Callable[[int], RawRow]:
-        """``raw_row`` of the batch of these records: the batch's own, as the next one's are new."""
+    def _batch(self) -> RawBatch:
+        fraction = self._fraction()
+        if self._records is not None:
+            return RawBatch.of_records(self._numbers, self._records, self._errors, fraction)
         numbers, names, texts = self._numbers, self._names or (), self._texts
 
         def raw_row(position: int) -> RawRow:
             return RawRow(numbers[position], dict(zip(names, texts[position], strict=True)))
 
-        return raw_row
-
-    def _batch(self) -> RawBatch:
-        fraction = self._fraction()
-        if self._rows is not None:
-            return RawBatch.of_rows(self._rows, fraction)
-        columns = zip(self._names or (), map(list, zip(*self._texts, strict=True)), strict=True)
-        return RawBatch.of_columns(self._numbers, columns, self._raw_rows(), fraction=fraction)
+        columns = zip(names, map(list, zip(*texts, strict=True)), strict=True)
+        return RawBatch.of_columns(numbers, columns, raw_row, fraction=fraction)
 
 
 def row_chars(row: RawRow) -> int:
     """How much text ``row`` holds: its text values' lengths, nested ones (JSON, XML) included."""
+    return values_chars(row.values)
+
+
+def values_chars(values: dict[str, Any]) -> int:
+    """``row_chars`` of a record of these ``values``."""
     # One pass without a call per value: counting was a fifth of reading a JSON catalog.
     return sum(
         [
             len(value) if type(value) is str else 0 if type(value) in _SCALARS else _chars(value)
-            for value in row.values.values()
+            for value in values.values()
         ]
     )
 

@@ -15,21 +15,27 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain, compress, repeat
 from typing import Any
 
 from .base import (
     MAX_COLUMNS,
     MAX_FIELD_CHARS,
     MAX_NESTING,
+    Batches,
     FormatError,
+    RawBatch,
     RawRow,
     RecordReader,
     SafetyLimitError,
     name_content,
     register,
+    values_chars,
 )
 from .encoding import unicode_encoding, utf8_head, utf8_stream
 
@@ -102,20 +108,29 @@ class JsonReader(RecordReader):
         self._position = 0  # items read so far
         self._first_stray = ""  # the first item that is not an object, for the error message
         self._key: str | None = None  # the last object key seen, to say where an error is
-        self._records = self._read(self._stream(head))
-        self._peeked = []
+        self._chunks: Iterator[RawRow | _Run] = self._read_chunks(self._stream(head))
+        self._records = self._rows_of_chunks()
+        self._peeked = []  # the peek keeps chunks, in _peeked_chunks
+        self._peeked_chunks: list[RawRow | _Run] = []
         self._columns = self._peek_columns()
+        # What the peek read comes first, whether read as rows or as batches.
+        self._chunks = chain(self._peeked_chunks, self._chunks)
+
+    def _rows_of_chunks(self) -> Iterator[RawRow]:
+        yield from _rows_of(self._chunks)  # the chunks as they are once the peek is done
 
     def _stream(self, head: bytes):
         # UTF-8 unless the first bytes say UTF-16 or UTF-32 (RFC 4627); yajl does not skip a BOM.
         return _DigitGuard(_SurrogateMarker(utf8_stream(self.fileobj, unicode_encoding(head) or "utf-8")))
 
     def _peek_columns(self) -> list[str]:
-        for row in self._records:
-            self._peeked.append(row)
-            if row.values:
-                return list(row.values)
-            if len(self._peeked) >= PEEK_ITEMS:
+        for chunk in self._chunks:
+            self._peeked_chunks.append(chunk)
+            if isinstance(chunk, _Run):
+                return list(chunk.records[0])  # a plain item has values
+            if chunk.values:
+                return list(chunk.values)
+            if len(self._peeked_chunks) >= PEEK_ITEMS:
                 raise FormatError(
                     f"None of the first {PEEK_ITEMS} items of the JSON array is an object "
                     f"({self._first_stray}): expected an array of objects."
@@ -129,13 +144,33 @@ class JsonReader(RecordReader):
             raise FormatError("The JSON array holds only empty objects: the file holds no products.")
         raise FormatError("The JSON array is empty: the file holds no products.")
 
+    def batches(self, size: int) -> Iterator[RawBatch]:
+        """As RowReader's, but a run of plain items goes into its batch's columns as decoded."""
+        self._open()
+        batches = Batches(size, self.fraction_read)
+        for chunk in self._chunks:
+            if isinstance(chunk, _Run):
+                batches.add_records(chunk.numbers, chunk.records, chunk.chars)
+            else:
+                batches.add(chunk)
+            if batches.done:  # each batch as soon as it is complete, as RowReader.batches yields it
+                yield from batches.done
+                batches.done.clear()
+        last = batches.rest()
+        if last is not None:
+            yield last
+
     # --- reading --------------------------------------------------------------------------
 
     def _read(self, stream) -> Iterator[RawRow]:
+        """The records, one by one (``_read_chunks``'s runs taken apart)."""
+        return _rows_of(self._read_chunks(stream))
+
+    def _read_chunks(self, stream) -> Iterator[RawRow | _Run]:
         """The records: by the fast path while the file is plain, else (or from the first thing
         it cannot judge) by ijson's events from the start, skipping the records given already."""
         fast = _FastItems(self, stream)
-        yield from fast.items()
+        yield from fast.chunks()
         if fast.finished:
             return
         given = self._position
@@ -385,6 +420,24 @@ FAST_BLOCK_BYTES = 1 << 20
 MAX_FAST_ITEM_CHARS = 1_000_000
 
 
+@dataclass
+class _Run:
+    """Plain items decoded at once: their numbers (blank items left out), their values, and
+    ``row_chars`` of all of them."""
+
+    numbers: Sequence[int]
+    records: list[dict[str, Any]]
+    chars: int
+
+
+def _rows_of(chunks: Iterable[RawRow | _Run]) -> Iterator[RawRow]:
+    for chunk in chunks:
+        if isinstance(chunk, _Run):
+            yield from map(RawRow, chunk.numbers, chunk.records)
+        else:
+            yield chunk
+
+
 class _FastItems:
     """The items of a top-level array, decoded one ``raw_decode`` each (C speed).
 
@@ -407,13 +460,13 @@ class _FastItems:
         self._eof = False
         self.finished = False
 
-    def items(self) -> Iterator[RawRow]:
+    def chunks(self) -> Iterator[RawRow | _Run]:
         try:
-            yield from self._items()
+            yield from self._chunks()
         except (_NotPlain, UnicodeDecodeError):
             return
 
-    def _items(self) -> Iterator[RawRow]:
+    def _chunks(self) -> Iterator[RawRow | _Run]:
         reader = self._reader
         if self._next_char() != "[":
             return  # an object holding the array, or no array: the event path says which
@@ -423,7 +476,8 @@ class _FastItems:
         while True:
             run = self._plain_run() if self._at >= self._no_run_until else None
             if run is not None:
-                yield from run
+                if run.records:
+                    yield run
                 self._next_char()
                 continue
             item, start, end = self._decode()
@@ -450,7 +504,7 @@ class _FastItems:
         if self._next_char() == "":  # only whitespace may follow the array
             self.finished = True
 
-    def _plain_run(self) -> list[RawRow] | None:
+    def _plain_run(self) -> _Run | None:
         """The items from here to the last one that a "," follows in the text decoded so far, by
         one call of the scanner, when each of them is plain; None, nothing consumed, if not.
 
@@ -480,17 +534,19 @@ class _FastItems:
             items = _DECODER.decode("[" + run + "]")
         except (ValueError, RecursionError, _NotPlain):
             return None
-        if not _all_plain(items, escaped="\\u" in run):
+        judged = _judge_plain(items, escaped="\\u" in run)
+        if judged is None:
             return None
+        chars, maybe_blank = judged
         reader = self._reader
-        first = reader._position + 1
+        numbers: Sequence[int] = range(reader._position + 1, reader._position + 1 + len(items))
         reader._position += len(items)
         self._at = comma + 1
-        return [
-            RawRow(number, item)
-            for number, item in enumerate(items, first)
-            if not all(map(_blank, item.values()))
-        ]
+        if maybe_blank:
+            kept = [position for position, item in enumerate(items) if not all(map(_blank, item.values()))]
+            numbers, items = [numbers[p] for p in kept], [items[p] for p in kept]
+            chars = sum(map(values_chars, items))
+        return _Run(numbers, items, chars)
 
     def _decode(self) -> tuple[Any, int, int]:
         """The next item, where its text starts and where it ends (reading more may move both)."""
@@ -558,26 +614,40 @@ def _plain(item: Any, text: str, start: int, end: int) -> bool:
 _PLAIN_KINDS = frozenset((str, int, Decimal, bool, type(None)))
 
 
-def _all_plain(items: list[Any], *, escaped: bool) -> bool:
+def _judge_plain(items: list[Any], *, escaped: bool) -> tuple[int, bool] | None:
     """Whether ``_plain`` holds for each of ``items``, decoded from a text holding no U+FFFF
-    (``escaped``: holding a \\u escape, which may have written one or a NUL), decided for
-    all at once."""
-    if not all(type(item) is dict and 0 < len(item) <= MAX_COLUMNS for item in items):
-        return False
-    values = [value for item in items for value in item.values()]
-    kinds = set(map(type, values))
+    (``escaped``: holding a \\u escape, which may have written one or a NUL), decided for all
+    at once: None if not, else ``row_chars`` of all of them and whether one may be blank."""
+    # Calls mapped over whole lists, without a Python step per item or value: judging a run
+    # item by item cost about half as much as decoding it.
+    if set(map(type, items)) != {dict}:
+        return None
+    sizes = list(map(len, items))
+    if min(sizes) == 0 or max(sizes) > MAX_COLUMNS:
+        return None
+    values = list(chain.from_iterable(map(dict.values, items)))
+    types = list(map(type, values))
+    kinds = set(types)
     if not kinds <= _PLAIN_KINDS:
-        return False
-    if int in kinds and max(abs(value) for value in values if type(value) is int) >= _TOO_BIG:
-        return False
-    if Decimal in kinds and any(_too_big(value) for value in values if type(value) is Decimal):
-        return False
+        return None
+    if int in kinds and max(map(abs, _of_type(values, types, int))) >= _TOO_BIG:
+        return None
+    # Every Decimal here is finite: NaN and Infinity stopped the decoding (_refuse_constant).
+    if Decimal in kinds and max(map(Decimal.adjusted, _of_type(values, types, Decimal))) >= MAX_NUMBER_DIGITS:
+        return None
+    texts = values if kinds == {str} else list(_of_type(values, types, str))
     if escaped:
-        keys = "".join(key for item in items for key in item)
-        texts = "".join(value for value in values if type(value) is str)
-        if "\x00" in keys or _NOT_A_CHARACTER in keys or _NOT_A_CHARACTER in texts:
-            return False
-    return True
+        keys = "".join(chain.from_iterable(items))
+        if "\x00" in keys or _NOT_A_CHARACTER in keys or _NOT_A_CHARACTER in "".join(texts):
+            return None
+    # A value is blank when null or only whitespace (_blank); an item when all its values are.
+    maybe_blank = type(None) in kinds or not all(map(str.strip, texts))
+    return sum(map(len, texts)), maybe_blank
+
+
+def _of_type(values: list[Any], types: list[type], kind: type) -> Iterator[Any]:
+    """The ``values`` (whose types are ``types``) of exactly type ``kind`` (a bool is no int)."""
+    return compress(values, map(operator.is_, types, repeat(kind)))
 
 
 class _DigitGuard(io.RawIOBase):

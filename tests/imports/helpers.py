@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from imports import services
+from imports.formats import RawBatch
 from imports.models import ImportJob
 
 
@@ -23,4 +24,19 @@ def upload(client, content: str | bytes, name: str = "catalog.csv", **fields):
     data = content.encode() if isinstance(content, str) else content
     return client.post(
         "/api/v1/imports/jobs", {"file": SimpleUploadedFile(name, data), **fields}, format="multipart"
+    )
+
+
+def batch_contents(batch: RawBatch) -> tuple:
+    """Everything a batch holds, to compare two readers' batches of the same file."""
+    return (
+        batch.numbers,
+        batch.frame.columns,
+        batch.frame.dtypes,
+        batch.frame.rows(),
+        batch.errors,
+        batch.irregular,
+        batch.numeric,
+        batch.fraction,
+        [batch.raw_row(position) for position in range(len(batch))],
     )

@@ -13,12 +13,15 @@ from hypothesis import strategies as st
 from catalog.models import Product
 from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
+from imports.formats import base as base_module
 from imports.formats import json as json_format
+from imports.formats.base import RowReader
 from imports.formats.json import BUFFER_BYTES, FAST_BLOCK_BYTES, JsonReader
 from imports.models import ImportLog
 
 from ..realfiles import realfile_bytes
 from .catalog_files import import_file
+from .helpers import batch_contents
 
 FILES = Path(__file__).resolve().parent.parent / "files"
 
@@ -473,6 +476,7 @@ def _outcome(data: bytes, *, fast: bool):
 @example(b'[{"a":1},{"\\u0000":1},{"b":2}]')
 @example(b'[{"a":1},{"a":"\\ud800"},{"b":2}]')
 @example(b'[{"a":1},{"a":1,"a":2},{"b":2}]')
+@example(b'[{"a":"x"},{"a":" \\n"},{"a":"y"}]')  # a blank item (whitespace only) in a run
 def test_the_fast_path_gives_what_the_event_path_gives(data):
     assert _outcome(data, fast=True) == _outcome(data, fast=False)
 
@@ -511,3 +515,42 @@ def test_items_that_are_not_plain_are_not_decoded_again_for_each_item(monkeypatc
     assert [row.values for row in rows] == items
     # About one try per MAX_FIELD_CHARS of text; once per item, this was 20,000 tries.
     assert len(runs) <= 2 * len(data) // json_format.MAX_FIELD_CHARS + 2
+
+
+def _batches_outcome(data: bytes, size: int, *, runs: bool):
+    reader = JsonReader(io.BytesIO(data))
+    batches: list = []
+    try:
+        for batch in reader.batches(size) if runs else RowReader.batches(reader, size):
+            batches.append(batch_contents(batch))
+    except FormatError as exc:
+        return batches, str(exc)
+    return batches, None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(json_documents(), st.integers(min_value=1, max_value=5), st.sampled_from([1_572_864, 1, 2, 12]))
+@example(b'[{"a":"x"},{"a":" "},{"b":null},{"a":"y","b":2}]', 3, 1_572_864)  # blank items in a run
+@example(b'[{"a":"x"},{"a":" \\n"},{"a":"y"}]', 3, 1_572_864)  # blank by whitespace alone
+@example(b'[{"a":"xy"},{"a":"z"},{"a":"w"},{"a":"v"}]', 5, 3)  # the text limit falls in a run
+@example(b'[{"a":"xy"},{"a":"z"},{"a":"w"},{"a":"v"},{"a":"u"}]', 2, 1_572_864)  # cut by the count
+@example(b'[{"a":1},{"a":[1]},{"b":2},{"c":3},{"c":true}]', 2, 1_572_864)  # runs and single items
+def test_batches_of_plain_runs_are_the_batches_of_their_rows(data, size, batch_chars):
+    # A run of plain items goes into its batch's columns as decoded; RowReader.batches makes the
+    # same batches of the rows one by one, with take_batch and RawBatch.of_rows.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(base_module, "MAX_BATCH_CHARS", batch_chars)
+        assert _batches_outcome(data, size, runs=True) == _batches_outcome(data, size, runs=False)
+
+
+def test_batches_of_many_blocks_are_the_batches_of_their_rows():
+    # Runs of several blocks, cut by the count and by the text limit, a nested item, a blank one.
+    items = [{"ean": f"{i:013d}", "name": "x" * (i % 1500), "price": i / 8, "n": i} for i in range(9000)]
+    items[4321]["name"] = {"nested": [1, 2]}
+    items[5000] = {"ean": None, "name": "  "}
+    data = json.dumps(items).encode()
+    assert len(data) > 4 * FAST_BLOCK_BYTES
+    expected = _batches_outcome(data, 2000, runs=False)
+    sizes = [len(batch[0]) for batch in expected[0][:-1]]
+    assert expected[1] is None and 2000 in sizes and min(sizes) < 2000
+    assert _batches_outcome(data, 2000, runs=True) == expected

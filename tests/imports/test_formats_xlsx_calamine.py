@@ -21,6 +21,7 @@ from imports.formats import xlsx_calamine
 from imports.formats.base import MAX_FIELD_CHARS
 
 from ..realfiles import REALFILES
+from .helpers import batch_contents
 from .test_formats_xlsx import FILES, workbook_bytes, zip_bytes
 
 
@@ -593,19 +594,7 @@ def batch_outcome(data: bytes, size: int, *, by_columns: bool) -> tuple[str, lis
         reader.columns()
         batches = reader.batches(size) if by_columns else xlsx_module.RowReader.batches(reader, size)
         for batch in batches:
-            made.append(
-                (
-                    batch.numbers,
-                    batch.frame.columns,
-                    batch.frame.dtypes,
-                    batch.frame.rows(),
-                    batch.errors,
-                    batch.irregular,
-                    batch.numeric,
-                    batch.fraction,
-                    [batch.raw_row(position) for position in range(len(batch))],
-                )
-            )
+            made.append(batch_contents(batch))
     except xlsx_module.FormatError as error:
         made.append((type(error), str(error)))
     made.append(reader.fraction_read() if hasattr(reader, "_cells") else None)
