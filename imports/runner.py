@@ -11,11 +11,13 @@ from __future__ import annotations
 import gc
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from itertools import islice
 from typing import TypeVar
 
@@ -27,7 +29,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from catalog.upsert import Expected, ProductWriter, UpsertCounts, product_writer
-from pixee.bulk import chunk_transaction
+from pixee.bulk import chunk_transaction, chunks_in_order, write_connections
 
 from . import spill, state
 from .choices import FailureKind, ImportStatus, LogLevel, OnInvalidValue
@@ -388,34 +390,24 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
     writer = product_writer()
     expected = Expected.UNKNOWN
     done = job.checkpoint_row
+    in_flight: deque[Future[UpsertCounts]] = deque()
     with (
         closing(_rows_to_write(job, after=done)) as batches,
         _collector_paused(),
         _read_ahead(batches) as ready,
+        chunks_in_order(write_connections()) as submit,
     ):
         for batch in ready:
             rows = batch.valid.filter(pl.col("row_number") > done)
             if not batch.screened:
                 rows = rows.filter(~pl.col("row_number").is_in(_rejected_rows(job, rows).implode()))
-            with chunk_transaction():
-                counts = writer.upsert(
-                    rows,
-                    supplier_code=job.supplier_code,
-                    job_id=job.pk,
-                    expected=expected,
-                )
-                _checkpoint(
-                    job,
-                    lease,
-                    ImportStatus.PROCESSING,
-                    checkpoint_row=batch.last_number,
-                    processed_rows=F("processed_rows") + counts.created + counts.updated + counts.unchanged,
-                    products_created=F("products_created") + counts.created,
-                    products_updated=F("products_updated") + counts.updated,
-                    products_unchanged=F("products_unchanged") + counts.unchanged,
-                )
-            expected = Expected.after(counts)
-            _refresh(job, on_progress)
+            in_flight.append(
+                submit(partial(_write_chunk, job, lease, writer, rows, batch.last_number, expected))
+            )
+            while in_flight and in_flight[0].done():
+                # The guess for the next chunk from the last one written (only speed depends on it).
+                expected = Expected.after(in_flight.popleft().result())
+                _refresh(job, on_progress)
             del batch, rows
             gc.collect(1)
     with transaction.atomic():
@@ -429,6 +421,32 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
         )
     spill.discard(job.pk)
     _refresh(job, on_progress)
+
+
+def _write_chunk(
+    job: ImportJob,
+    lease,
+    writer: ProductWriter,
+    rows: pl.DataFrame,
+    last_number: int,
+    expected: Expected,
+    in_turn,
+) -> UpsertCounts:
+    """Write one batch's ``rows`` with its checkpoint, in one transaction (``chunks_in_order``)."""
+    with chunk_transaction():
+        counts = writer.upsert(rows, supplier_code=job.supplier_code, job_id=job.pk, expected=expected)
+        in_turn()  # the chunks before this one are committed: its checkpoint comes after theirs
+        _checkpoint(
+            job,
+            lease,
+            ImportStatus.PROCESSING,
+            checkpoint_row=last_number,
+            processed_rows=F("processed_rows") + counts.created + counts.updated + counts.unchanged,
+            products_created=F("products_created") + counts.created,
+            products_updated=F("products_updated") + counts.updated,
+            products_unchanged=F("products_unchanged") + counts.unchanged,
+        )
+    return counts
 
 
 @dataclass

@@ -203,6 +203,10 @@ PIXEE_IMPORT_CHUNK_SIZE = env.int(
     "PIXEE_IMPORT_CHUNK_SIZE",
     default=2_000 if DATABASES["default"]["ENGINE"] == "pixee.sqlite" else 20_000,
 )
+# How many database connections a job's processing writes its chunks on at once (PostgreSQL
+# only): each runs on a core of the database server of its own (pixee/bulk.py). 1 writes one
+# chunk at a time.
+PIXEE_IMPORT_WRITE_CONNECTIONS = env.int("PIXEE_IMPORT_WRITE_CONNECTIONS", default=2)
 # Where a worker keeps the valid rows of an analysis for its processing (imports/spill.py): a
 # folder on the worker's own disk, about 7 MiB per million rows while a job is ready or running.
 # PIXEE_IMPORT_SPILL=false makes processing read and validate the stored file again instead.
