@@ -111,13 +111,20 @@ class RawBatch:
         *,
         errors: dict[int, str] | None = None,
         fraction: float | None = None,
+        storable: bool = False,
     ) -> RawBatch:
         """Columns of the records' values (name, then a cell per record: None where empty),
-        each turned into text when it is taken, so only one is held twice at a time."""
+        each turned into text when it is taken, so only one is held twice at a time.
+
+        ``storable``: the cells are all text that a column can hold, as the reader knows (XML's:
+        expat lets no NUL or lone surrogate through), so they are taken as they are, unchecked.
+        """
         irregular: set[int] = set()
         numeric: dict[str, list[int]] = {}
         series = [
-            pl.Series(name, _column_text(name, cells, irregular, numeric), dtype=pl.Utf8)
+            pl.Series(
+                name, cells if storable else _column_text(name, cells, irregular, numeric), dtype=pl.Utf8
+            )
             for name, cells in columns
         ]
         return cls(
@@ -244,20 +251,25 @@ class Batches:
     """Records gathered into the batches that ``take_batch`` and ``RawBatch.of_rows`` would make
     of them, with no ``RawRow`` of their own for a reader that hands most records over as their
     text values alone (``add_texts``: while a batch's records all have the same columns, only
-    their texts are kept, turned into the columns at C speed) or many records at once
-    (``add_records``). A batch is in ``done`` once complete.
+    their texts are kept, one run of them for the whole batch, cut into the columns at C speed)
+    or many records at once (``add_records``). A batch is in ``done`` once complete. No list is
+    kept per record either: 20,000 of them per batch made the garbage collector walk the whole
+    heap (a fifth of reading the bench's XML).
+
+    ``storable``: every text the reader gives can be stored (``RawBatch.of_columns``).
     """
 
-    def __init__(self, size: int, fraction: Callable[[], float | None]):
+    def __init__(self, size: int, fraction: Callable[[], float | None], *, storable: bool = False):
         self.size = size
         self.done: list[RawBatch] = []
         self._fraction = fraction
+        self._storable = storable
         self._clear()
 
     def _clear(self) -> None:
         self._numbers: list[int] = []
         self._names: tuple[str, ...] | None = None
-        self._texts: list[list[str]] = []  # each record's, in the order of _names
+        self._texts: list[str] = []  # the records' texts one after another, each in _names' order
         # Each record's values, from the first record of other columns (or not all text) on.
         self._records: list[dict[str, Any]] | None = None
         self._errors: dict[int, str] = {}  # by position in the batch
@@ -277,14 +289,19 @@ class Batches:
 
     def add_texts(self, number: int, names: tuple[str, ...], texts: list[str], chars: int) -> None:
         """The record ``RawRow(number, dict(zip(names, texts)))``: ``names`` are all different,
-        ``chars`` is the length of all of ``texts``, which is kept (the caller makes a new list)."""
-        self._numbers.append(number)
+        ``chars`` is the length of all of ``texts``, which are copied (the caller may reuse the list)."""
+        numbers = self._numbers
+        numbers.append(number)
         if self._records is None:
             if self._names is None:
                 self._names = names
-            if names == self._names:
-                self._texts.append(texts)
-                self._count(chars)
+            # The common case, _count inlined as it is once per record. A record of no names stays
+            # a record: its texts, none, could not be told from the next one's.
+            if names and names == self._names:
+                self._texts += texts
+                self._chars += chars
+                if len(numbers) >= self.size or self._chars >= MAX_BATCH_CHARS:
+                    self._complete()
                 return
             self._as_records()
         self._records.append(dict(zip(names, texts, strict=True)))  # type: ignore[union-attr]
@@ -318,13 +335,20 @@ class Batches:
     def _count(self, chars: int) -> None:
         self._chars += chars
         if len(self._numbers) >= self.size or self._chars >= MAX_BATCH_CHARS:  # as take_batch cuts
-            self.done.append(self._batch())
-            self._clear()
+            self._complete()
+
+    def _complete(self) -> None:
+        self.done.append(self._batch())
+        self._clear()
 
     def _as_records(self) -> list[dict[str, Any]]:
         if self._records is None:
-            names = self._names or ()
-            self._records = [dict(zip(names, texts, strict=True)) for texts in self._texts]
+            names, texts = self._names or (), self._texts
+            width = len(names) or 1  # texts are kept only under names
+            self._records = [
+                dict(zip(names, texts[start : start + width], strict=True))
+                for start in range(0, len(texts), width)
+            ]
             self._texts = []
         return self._records
 
@@ -333,12 +357,14 @@ class Batches:
         if self._records is not None:
             return RawBatch.of_records(self._numbers, self._records, self._errors, fraction)
         numbers, names, texts = self._numbers, self._names or (), self._texts
+        width = len(names)
 
         def raw_row(position: int) -> RawRow:
-            return RawRow(numbers[position], dict(zip(names, texts[position], strict=True)))
+            start = position * width
+            return RawRow(numbers[position], dict(zip(names, texts[start : start + width], strict=True)))
 
-        columns = zip(names, map(list, zip(*texts, strict=True)), strict=True)
-        return RawBatch.of_columns(numbers, columns, raw_row, fraction=fraction)
+        columns = ((name, texts[index::width]) for index, name in enumerate(names))
+        return RawBatch.of_columns(numbers, columns, raw_row, fraction=fraction, storable=self._storable)
 
 
 def row_chars(row: RawRow) -> int:

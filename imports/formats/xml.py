@@ -183,10 +183,12 @@ class XmlReader(RecordReader):
     def _parser(self, start, end, data=None):
         """An expat parser calling ``start``, ``end`` and ``data`` (text, when given).
 
-        Names come as ``uri}local``. What defusedxml forbids is refused the way it does it, by
+        Names come as ``uri}local``, and not interned: expat would look each start and end tag up
+        in a dict, hashing it anew, which cost 8% of reading the bench's XML and saved less in the
+        memos of names and shapes. What defusedxml forbids is refused the way it does it, by
         handlers that raise.
         """
-        parser = expat.ParserCreate(namespace_separator="}")
+        parser = expat.ParserCreate(namespace_separator="}", intern=None)
         parser.buffer_text = True
         parser.StartElementHandler = start
         parser.EndElementHandler = end
@@ -223,7 +225,8 @@ class XmlReader(RecordReader):
     def batches(self, size: int) -> Iterator[RawBatch]:
         """As RowReader's, but a flat record's texts go straight into its batch's columns."""
         self._open()
-        batches = Batches(size, self.fraction_read)
+        # Every text can be stored: expat refuses a NUL or a lone surrogate, as the file's error.
+        batches = Batches(size, self.fraction_read, storable=True)
         for row in (*self._peeked, *self._ready):  # read ahead for the columns
             batches.add(row)
         self._peeked.clear()
@@ -257,6 +260,10 @@ class XmlReader(RecordReader):
         any_record = all(name == "*" for name in record_path)
         exact_path = None if "*" in record_path else list(record_path)
         nesting_limit = MAX_NESTING - record_depth  # open elements allowed below a record's own
+        # Whether records start on the flat path: not when not even a field may open (the general
+        # path says so), or by a test's choice.
+        flat = nesting_limit > 0 and self.flat_path
+        max_elements, max_chars = MAX_RECORD_ELEMENTS, MAX_FIELD_CHARS  # locals: read per element
         chunks: list[str] = []  # the text read since the last tag (expat gives it in pieces)
         keep_text = chunks.append  # the text handler, but on the general path
         # The record being read: its tag and attributes, its fields so far and the open one.
@@ -265,13 +272,15 @@ class XmlReader(RecordReader):
         tags: list[str] = []  # the fields so far: their tags and texts
         texts: list[str] = []
         field: str | None = None
-        elements = 0  # elements of the record so far
+        last_tags: list[str] = []  # the last shape looked up in ``shapes``, and its columns
+        last_columns: tuple[str, ...] | None = None  # (no tags have none)
+        elements = 0  # elements of the record so far, on the general path (set by to_tree)
         # The general path's element tree of the record, and its open elements below the record.
         builder = TreeBuilder()
         inside = 0
 
         def start(tag: str, attributes: dict[str, str]) -> None:
-            nonlocal record_tag, record_attributes, texts, field, elements
+            nonlocal record_tag, record_attributes, field
             path.append(names[tag])
             chunks.clear()  # the text outside the records is not read
             depth = len(path)
@@ -280,12 +289,12 @@ class XmlReader(RecordReader):
             ):
                 self._in_record = True
                 self._position += 1
-                record_tag, record_attributes, field, elements = tag, attributes, None, 0
+                record_tag, record_attributes, field = tag, attributes, None
                 tags.clear()
-                texts = []  # a new list: a batch keeps the last one (Batches.add_texts)
-                if nesting_limit > 0 and self.flat_path:
+                texts.clear()
+                if flat:
                     parser.StartElementHandler, parser.EndElementHandler = start_flat, end_flat
-                else:  # not even a field may open (the general path says so), or a test's choice
+                else:
                     to_tree()
             elif depth == 1:
                 self._root_tag = path[0]
@@ -300,20 +309,19 @@ class XmlReader(RecordReader):
 
         # Inside a flat record: each field costs these two handlers and one list append.
         def start_flat(tag: str, attributes: dict[str, str]) -> None:
-            nonlocal field, elements
+            nonlocal field
             if attributes or field is not None:  # not a plain text field
                 to_tree()
                 start_inside(tag, attributes)
                 return
-            elements += 1
-            if elements > MAX_RECORD_ELEMENTS:
+            if len(tags) >= max_elements:  # the record's elements so far: its fields, all closed
                 self._too_many_elements()
             field = tag
             if chunks:  # text before it: the record's own, read only when it has no field at all
                 chunks.clear()
 
         def end_flat(tag: str) -> None:
-            nonlocal field
+            nonlocal field, last_tags, last_columns
             if field is not None:
                 tags.append(field)
                 texts.append("".join(chunks))
@@ -324,17 +332,24 @@ class XmlReader(RecordReader):
             # different, none of them too long, and is not blank: what _flat_record would check.
             batches = self._batches
             if batches is not None and not record_attributes:
-                columns = shapes[tuple(tags)]
-                if columns is not None and (chars := sum(map(len, texts))) <= MAX_FIELD_CHARS:
+                if tags != last_tags:  # records come in runs of one shape: its tags are not hashed
+                    last_tags, last_columns = tags.copy(), shapes[tuple(tags)]
+                columns = last_columns
+                if columns is not None and (chars := sum(map(len, texts))) <= max_chars:
                     if any(map(str.strip, texts)):  # else blank, not a row (CONTRACT §3)
                         batches.add_texts(self._position, columns, texts, chars)
-                    finish(None)
+                    # finish(None), inlined: this is once per record
+                    self._in_record = False
+                    parser.StartElementHandler, parser.EndElementHandler = start, end
+                    path.pop()
+                    chunks.clear()
                     return
             finish(self._flat_record(record_tag, record_attributes, tags, texts, "".join(chunks)))
 
         def to_tree() -> None:
             """The record so far as an element tree: the general path reads the rest."""
-            nonlocal builder, inside
+            nonlocal builder, inside, elements
+            elements = len(tags) + (field is not None)  # the flat path counts no elements
             builder = TreeBuilder()
             builder.start(record_tag, record_attributes)
             for tag, text in zip(tags, texts, strict=True):

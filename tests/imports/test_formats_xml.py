@@ -15,10 +15,11 @@ from imports import services
 from imports.formats import FormatError, content_mismatch, reader_for
 from imports.formats import base as base_module
 from imports.formats import xml as xml_module
-from imports.formats.base import RowReader
+from imports.formats.base import RawBatch, RawRow, RowReader
 from imports.models import ImportLog
 
 from .catalog_files import import_file
+from .helpers import batch_contents
 
 FILES = Path(__file__).resolve().parent.parent / "files"
 
@@ -430,6 +431,7 @@ def _xml_outcome(data: bytes, *, flat: bool):
 @example(b"<p><r><a>1</a>\n<b>t<c>u</c>v</b></r><r><a>2</a></r></p>", {})  # a field opens a child
 @example(b"<p><r> text </r><r/><r><a> </a></r></p>", {"BLOCK_BYTES": 1})  # text only, blank
 @example(b"<p><r><a>1</a><a>2</a><a>3</a></r><r><a>x</a></r></p>", {"MAX_FIELD_CHARS": 0})
+@example(b"<p><r><a>1</a><b>x<c/></b></r></p>", {"MAX_RECORD_ELEMENTS": 2})  # counted on into a tree
 def test_the_flat_path_gives_what_the_general_path_gives(data, limits):
     with pytest.MonkeyPatch.context() as patch:
         for name, value in limits.items():
@@ -467,6 +469,13 @@ def _batches_outcome(data: bytes, size: int, *, columns: bool):
 @example(b"<p><r i='1'><a>1</a></r><r><a>2</a></r><r><a> </a></r></p>", {}, 5, 1_572_864)
 @example(b"<p><r><a>1</a></r><r><a>2</a></r><r><a>3</a></r></p>", {}, 5, 2)  # cut at the limit
 @example(b"<p><r><a>1</a></r><r><a>2</a></r>", {}, 1, 1_572_864)  # a batch, then the file is cut
+# Past the first block, records go straight into the columns: there, shapes that change and return.
+@example(
+    b"<p><r><a>1</a></r><r><a>2</a></r><r><b>3</b></r><r><a>4</a><b>5</b></r><r><a>6</a></r></p>",
+    {"BLOCK_BYTES": 1},
+    5,
+    1_572_864,
+)
 def test_batches_of_flat_records_are_the_batches_of_their_rows(data, limits, size, batch_chars):
     # The reader puts flat records straight into a batch's columns; RowReader.batches makes the
     # same batches of the rows one by one, with take_batch and RawBatch.of_rows.
@@ -475,6 +484,38 @@ def test_batches_of_flat_records_are_the_batches_of_their_rows(data, limits, siz
             patch.setattr(xml_module, name, value)
         patch.setattr(base_module, "MAX_BATCH_CHARS", batch_chars)
         assert _batches_outcome(data, size, columns=True) == _batches_outcome(data, size, columns=False)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<p><r><ean>&#0;</ean></r></p>",
+        b"<p><r><ean>&#xD800;</ean></r></p>",
+        b"<p><r><ean>\x00</ean></r></p>",
+        b"<p><r><ean>\xed\xa0\x80</ean></r></p>",  # a surrogate, encoded
+        b"<p><r><ean a='&#0;'>1</ean></r></p>",
+        '<?xml version="1.0" encoding="utf-16"?><p><r><ean>\ud800</ean></r></p>'.encode(
+            "utf-16-le", "surrogatepass"
+        ),
+        b'<?xml version="1.0" encoding="cp1252"?><p><r><ean>\x00</ean></r></p>',
+    ],
+)
+def test_no_text_a_column_cannot_hold_gets_past_expat(data):
+    # Why the reader's batches take their texts unchecked (Batches(storable=True)).
+    with pytest.raises(FormatError):
+        list(reader_for("xml")(io.BytesIO(data)).batches(5))
+
+
+@pytest.mark.parametrize("size", [1, 2, 4])
+def test_records_of_no_values_among_texts_are_batched_as_their_rows(size):
+    # Batches keeps no texts for a record of no names (there are none to count it by).
+    rows = [RawRow(1, {}), RawRow(2, {"a": "x"}), RawRow(3, {}), RawRow(4, {"a": "y"})]
+    batches = base_module.Batches(size, lambda: None)
+    for row in rows:
+        batches.add(row)
+    made = [*batches.done, batches.rest()]
+    expected = [RawBatch.of_rows(rows[start : start + size]) for start in range(0, len(rows), size)]
+    assert [batch_contents(batch) for batch in made if batch] == list(map(batch_contents, expected))
 
 
 def test_what_is_remembered_per_tag_and_per_record_shape_stays_bounded(monkeypatch):
