@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from catalog.upsert import Expected, ProductWriter, UpsertCounts, product_writer
-from pixee.bulk import chunk_transaction, chunks_in_order, write_connections
+from pixee.bulk import WriteConflict, chunk_transaction, chunks_in_order, write_connections
 
 from . import spill, state
 from .choices import FailureKind, ImportStatus, LogLevel, OnInvalidValue
@@ -387,6 +387,34 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
     The rows come from the analysis' spill when this machine has it, else from the file read
     again; a row number at or below the checkpoint was written by an earlier run.
     """
+    lanes = write_connections()
+    try:
+        _write_batches(job, lease, on_progress, lanes)
+    except WriteConflict:
+        if lanes == 1:
+            raise
+        milestone(
+            job.pk,
+            "Another import was writing some of the same products at the same time: the rest of "
+            "this one is written one batch at a time.",
+        )
+        job.refresh_from_db()
+        _write_batches(job, lease, on_progress, lanes=1)
+    with transaction.atomic():
+        job.refresh_from_db()
+        if not state.transition(job.pk, "complete", raise_conflict=False, lease_token=None):
+            raise JobStopped()
+        milestone(
+            job.pk,
+            f"Import completed: {job.products_created} created, {job.products_updated} updated, "
+            f"{job.products_unchanged} unchanged, {job.failed_rows} failed.",
+        )
+    spill.discard(job.pk)
+    _refresh(job, on_progress)
+
+
+def _write_batches(job: ImportJob, lease, on_progress: ProgressCallback | None, lanes: int) -> None:
+    """The batches after the job's checkpoint, written on ``lanes`` connections at once."""
     writer = product_writer()
     expected = Expected.UNKNOWN
     done = job.checkpoint_row
@@ -395,7 +423,7 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
         closing(_rows_to_write(job, after=done)) as batches,
         _collector_paused(),
         _read_ahead(batches) as ready,
-        chunks_in_order(write_connections()) as submit,
+        chunks_in_order(lanes) as submit,
     ):
         for batch in ready:
             rows = batch.valid.filter(pl.col("row_number") > done)
@@ -410,17 +438,6 @@ def _process(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
                 _refresh(job, on_progress)
             del batch, rows
             gc.collect(1)
-    with transaction.atomic():
-        job.refresh_from_db()
-        if not state.transition(job.pk, "complete", raise_conflict=False, lease_token=None):
-            raise JobStopped()
-        milestone(
-            job.pk,
-            f"Import completed: {job.products_created} created, {job.products_updated} updated, "
-            f"{job.products_unchanged} unchanged, {job.failed_rows} failed.",
-        )
-    spill.discard(job.pk)
-    _refresh(job, on_progress)
 
 
 def _write_chunk(
@@ -430,22 +447,21 @@ def _write_chunk(
     rows: pl.DataFrame,
     last_number: int,
     expected: Expected,
-    in_turn,
+    in_turn: Callable[[], None],
 ) -> UpsertCounts:
-    """Write one batch's ``rows`` with its checkpoint, in one transaction (``chunks_in_order``)."""
-    with chunk_transaction():
-        counts = writer.upsert(rows, supplier_code=job.supplier_code, job_id=job.pk, expected=expected)
-        in_turn()  # the chunks before this one are committed: its checkpoint comes after theirs
-        _checkpoint(
-            job,
-            lease,
-            ImportStatus.PROCESSING,
-            checkpoint_row=last_number,
-            processed_rows=F("processed_rows") + counts.created + counts.updated + counts.unchanged,
-            products_created=F("products_created") + counts.created,
-            products_updated=F("products_updated") + counts.updated,
-            products_unchanged=F("products_unchanged") + counts.unchanged,
-        )
+    """Write one batch's ``rows`` with its checkpoint (in the chunk's transaction, ``chunks_in_order``)."""
+    counts = writer.upsert(rows, supplier_code=job.supplier_code, job_id=job.pk, expected=expected)
+    in_turn()  # the chunks before this one are committed: its checkpoint comes after theirs
+    _checkpoint(
+        job,
+        lease,
+        ImportStatus.PROCESSING,
+        checkpoint_row=last_number,
+        processed_rows=F("processed_rows") + counts.created + counts.updated + counts.unchanged,
+        products_created=F("products_created") + counts.created,
+        products_updated=F("products_updated") + counts.updated,
+        products_unchanged=F("products_unchanged") + counts.unchanged,
+    )
     return counts
 
 

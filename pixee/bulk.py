@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import polars as pl
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 
 T = TypeVar("T")
 # A chunk's work, given the call that waits for the chunks before it to commit (``in_turn``).
@@ -20,7 +20,7 @@ _COPY_SLICE_ROWS = 2_000
 
 
 @contextmanager
-def chunk_transaction() -> Iterator[None]:
+def chunk_transaction(*, lock_timeout_ms: int | None = None) -> Iterator[None]:
     """One chunk of an import or a revert, with its checkpoint: committed without waiting for
     the disk on PostgreSQL.
 
@@ -29,12 +29,33 @@ def chunk_transaction() -> Iterator[None]:
     itself (not of the worker) may lose the last chunks committed, each whole with its
     checkpoint, so the job's next run writes them again; nothing is half-written. A job's
     final transition commits normally, which waits for every chunk's log before it.
+    ``lock_timeout_ms`` bounds each wait for a lock (``WriteConflict`` past it).
     """
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-        yield
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+                    if lock_timeout_ms is not None:
+                        cursor.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+            yield
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            raise WriteConflict() from exc
+        raise
+
+
+class WriteConflict(Exception):
+    """A chunk waited longer than its lock timeout for rows another transaction holds."""
+
+
+_LOCK_NOT_AVAILABLE = "55P03"
+# How long a chunk written beside others waits for a lock. Its wait for the chunk before it is
+# invisible to PostgreSQL's deadlock detector: two jobs writing the same products, each two
+# chunks at once, could wait for each other forever (each chunk holds its rows until its turn).
+# A chunk of another job holds its rows for well under a second; past this, the caller gives up
+# and writes one chunk at a time, which waits only where PostgreSQL sees it.
+PARALLEL_LOCK_TIMEOUT_MS = 10_000
 
 
 def write_connections() -> int:
@@ -51,16 +72,28 @@ def write_connections() -> int:
 
 @contextmanager
 def chunks_in_order(lanes: int) -> Iterator[Callable[[ChunkWork[T]], Future[T]]]:
-    """``submit(work)``: run ``work(in_turn)`` on one of ``lanes`` connections, this thread's
-    or a helper thread's own, while the others run the chunks submitted before it.
+    """``submit(work)``: run ``work(in_turn)`` in a ``chunk_transaction`` on one of ``lanes``
+    connections, this thread's or a helper thread's own, while the others run the chunks
+    submitted before it.
 
-    Each chunk is one transaction ending with its checkpoint, and checkpoints must be committed
-    in file order (a resume starts after the last one): ``work`` calls ``in_turn()`` before it
-    touches the job, which waits for the chunks before it to commit, and raises (so this chunk
-    rolls back too) if one of them failed. This thread's chunks run inside ``submit``; a helper's
-    chunk reports through its future. Leaving waits for every chunk submitted.
+    Each chunk ends with its checkpoint, and checkpoints must be committed in file order (a
+    resume starts after the last one): ``work`` calls ``in_turn()`` before it touches the job,
+    which waits for the chunks before it to commit, and raises (so this chunk rolls back too) if
+    one of them failed. With more than one lane a chunk's lock waits are bounded
+    (``PARALLEL_LOCK_TIMEOUT_MS``, then ``WriteConflict``). This thread's chunks run inside
+    ``submit``; a helper's chunk reports through its future. Leaving waits for every chunk.
     """
+    lock_timeout_ms = PARALLEL_LOCK_TIMEOUT_MS if lanes > 1 else None
+
+    def in_transaction(work: ChunkWork[T], in_turn: Callable[[], None]) -> T:
+        with chunk_transaction(lock_timeout_ms=lock_timeout_ms):
+            return work(in_turn)
+
     helpers = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-writer") for _ in range(lanes - 1)]
+    for helper in helpers:
+        # Connected while this thread writes the first chunk: connecting, and the server's first
+        # statements on a new connection, took as long as a chunk (measured at 100,000 rows).
+        helper.submit(_connect)
     previous: Future | None = None
     submitted = 0
 
@@ -74,11 +107,11 @@ def chunks_in_order(lanes: int) -> Iterator[Callable[[ChunkWork[T]], Future[T]]]
 
         lane, submitted = submitted % lanes, submitted + 1
         if lane:
-            future = previous = helpers[lane - 1].submit(work, in_turn)
+            future = previous = helpers[lane - 1].submit(in_transaction, work, in_turn)
             return future
         future = previous = Future()
         try:
-            future.set_result(work(in_turn))
+            future.set_result(in_transaction(work, in_turn))
         except BaseException as exc:
             future.set_exception(exc)
             raise
@@ -91,6 +124,10 @@ def chunks_in_order(lanes: int) -> Iterator[Callable[[ChunkWork[T]], Future[T]]]
         yield submit
         if previous is not None:
             previous.result()
+
+
+def _connect() -> None:
+    connection.ensure_connection()
 
 
 def _close_connections_of(helper: ThreadPoolExecutor) -> None:
