@@ -444,18 +444,7 @@ def _batches_outcome(data: bytes, size: int, *, columns: bool):
     batches: list = []
     try:
         for batch in reader.batches(size) if columns else RowReader.batches(reader, size):
-            batches.append(
-                (
-                    batch.numbers,
-                    batch.frame.columns,
-                    batch.frame.rows(),
-                    batch.errors,
-                    batch.irregular,
-                    batch.numeric,
-                    batch.fraction,
-                    [batch.raw_row(position) for position in range(len(batch))],
-                )
-            )
+            batches.append(batch_contents(batch))
     except FormatError as exc:
         return batches, str(exc)
     return batches, None
