@@ -164,30 +164,72 @@ def _delete_created(job: ImportJob, lease) -> None:
     """The products the job created, in chunks of the catalog's ids: deleted if still its own."""
     after = ImportJob.objects.get(pk=job.pk).revert_product_checkpoint
     size = settings.PIXEE_IMPORT_CHUNK_SIZE
-    created = Product.objects.filter(created_by_job=job.pk)
+    delete_chunk = _delete_chunk_set_based if connection.vendor == "postgresql" else _delete_chunk_one_query
     while True:
-        chunk = list(created.filter(id__gt=after).order_by("id")[:size].values_list("id", "ean", "last_job"))
-        if not chunk:
-            return
         with chunk_transaction():
-            # Still as the job created it: no import updated it since (or the updates were reverted).
-            untouched = Q(last_job__isnull=True) | Q(last_job=job.pk)
-            own = [product_id for product_id, _, last in chunk if last in (None, job.pk)]
-            deleted = Product.objects.filter(untouched, id__in=own).delete()[0]
-            skipped = [
-                (None, LogLevel.WARNING, "", CHANGED_SINCE, ean)
-                for _, ean, last in chunk
-                if last not in (None, job.pk)
-            ]
-            write_logs(job.pk, skipped, timezone.now())
-            after = chunk[-1][0]
+            chunk = delete_chunk(job, after, size)
+            if chunk is None:
+                return
+            last_id, deleted, changed_since = chunk
+            write_logs(
+                job.pk,
+                [(None, LogLevel.WARNING, "", CHANGED_SINCE, ean) for ean in changed_since],
+                timezone.now(),
+            )
+            after = last_id
             _checkpoint(
                 job,
                 lease,
                 revert_product_checkpoint=after,
                 products_deleted=F("products_deleted") + deleted,
-                products_skipped=F("products_skipped") + len(skipped),
+                products_skipped=F("products_skipped") + len(changed_since),
             )
+
+
+# A chunk of the products a job created after an id: the last id, how many were deleted, and
+# the EANs of those left because a later import changed them (None once there are none).
+DeletedChunk = tuple[int, int, list[str]] | None
+
+
+def _delete_chunk_set_based(job: ImportJob, after: int, size: int) -> DeletedChunk:
+    """One statement: the ORM's delete of 20,000 listed ids took half a second, mostly spent
+    building the statement, where this takes a tenth of it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH chunk AS (
+                SELECT id, ean FROM catalog_product
+                WHERE created_by_job = %(job)s AND id > %(after)s ORDER BY id LIMIT %(size)s
+            ),
+            deleted AS (
+                -- Still as the job created it: no import updated it since (or the updates were
+                -- reverted). On the row itself, so an update committed meanwhile is seen.
+                DELETE FROM catalog_product AS p USING chunk AS c
+                WHERE p.id = c.id AND (p.last_job IS NULL OR p.last_job = %(job)s)
+                RETURNING p.id
+            )
+            SELECT (SELECT max(id) FROM chunk), (SELECT count(*) FROM deleted),
+                   ARRAY(SELECT ean FROM chunk WHERE id NOT IN (SELECT id FROM deleted) ORDER BY id)
+            """,
+            {"job": job.pk, "after": after, "size": size},
+        )
+        last_id, deleted, changed_since = cursor.fetchone()
+    return None if last_id is None else (last_id, deleted, changed_since)
+
+
+def _delete_chunk_one_query(job: ImportJob, after: int, size: int) -> DeletedChunk:
+    """The portable path (the embedded SQLite)."""
+    chunk = list(
+        Product.objects.filter(created_by_job=job.pk, id__gt=after)
+        .order_by("id")[:size]
+        .values_list("id", "ean", "last_job")
+    )
+    if not chunk:
+        return None
+    untouched = Q(last_job__isnull=True) | Q(last_job=job.pk)
+    own = [product_id for product_id, _, last in chunk if last in (None, job.pk)]
+    deleted = Product.objects.filter(untouched, id__in=own).delete()[0]
+    return chunk[-1][0], deleted, [ean for _, ean, last in chunk if last not in (None, job.pk)]
 
 
 def _finish(job: ImportJob, lease) -> None:
