@@ -14,7 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing, contextmanager, suppress
+from contextlib import closing, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -422,7 +422,9 @@ def _write_batches(job: ImportJob, lease, on_progress: ProgressCallback | None, 
     with (
         closing(_rows_to_write(job, after=done)) as batches,
         _collector_paused(),
-        _read_ahead(batches) as ready,
+        # With a helper writing, this thread reads the next batch meanwhile: a thread reading
+        # ahead too would hold one batch more (a batch of long rows costs ~10 MiB).
+        _read_ahead(batches) if lanes == 1 else nullcontext(batches) as ready,
         chunks_in_order(lanes) as submit,
     ):
         for batch in ready:
