@@ -164,7 +164,7 @@ def _delete_created(job: ImportJob, lease) -> None:
     """The products the job created, in chunks of the catalog's ids: deleted if still its own."""
     after = ImportJob.objects.get(pk=job.pk).revert_product_checkpoint
     size = settings.PIXEE_IMPORT_CHUNK_SIZE
-    delete_chunk = _delete_chunk_set_based if connection.vendor == "postgresql" else _delete_chunk_one_query
+    delete_chunk = _delete_chunk_set_based if connection.vendor == "postgresql" else _delete_chunk_portable
     while True:
         with chunk_transaction():
             chunk = delete_chunk(job, after, size)
@@ -192,8 +192,8 @@ DeletedChunk = tuple[int, int, list[str]] | None
 
 
 def _delete_chunk_set_based(job: ImportJob, after: int, size: int) -> DeletedChunk:
-    """One statement: the ORM's delete of 20,000 listed ids took half a second, mostly spent
-    building the statement, where this takes a tenth of it."""
+    """One statement: the ORM's delete of 20,000 listed ids spent most of its time building
+    the statement (100,000 products reverted in 1.61 s in-process; this way 0.35 s)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -217,7 +217,7 @@ def _delete_chunk_set_based(job: ImportJob, after: int, size: int) -> DeletedChu
     return None if last_id is None else (last_id, deleted, changed_since)
 
 
-def _delete_chunk_one_query(job: ImportJob, after: int, size: int) -> DeletedChunk:
+def _delete_chunk_portable(job: ImportJob, after: int, size: int) -> DeletedChunk:
     """The portable path (the embedded SQLite)."""
     chunk = list(
         Product.objects.filter(created_by_job=job.pk, id__gt=after)

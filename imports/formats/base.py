@@ -312,10 +312,16 @@ class Batches:
         while records:
             room = self.size - len(self._numbers)
             if self._chars + chars >= MAX_BATCH_CHARS:
-                # The text limit falls among them: counted one by one, to cut where take_batch does.
-                for number, values in zip(numbers, records, strict=True):
-                    self.add(RawRow(number, values))
-                return
+                # The text limit falls among them: one by one up to where take_batch cuts (it
+                # does, at the last one at the latest), then the rest as before.
+                batches = len(self.done)
+                taken = 0
+                while len(self.done) == batches:
+                    self.add(RawRow(numbers[taken], records[taken]))
+                    taken += 1
+                numbers, records = numbers[taken:], records[taken:]
+                chars = sum(map(values_chars, records))
+                continue
             # Every part of them stays under the text limit: only the count cuts.
             taken = min(room, len(records))
             self._numbers.extend(numbers[:taken])

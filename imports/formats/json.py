@@ -618,8 +618,9 @@ def _judge_plain(items: list[Any], *, escaped: bool) -> tuple[int, bool] | None:
     """Whether ``_plain`` holds for each of ``items``, decoded from a text holding no U+FFFF
     (``escaped``: holding a \\u escape, which may have written one or a NUL), decided for all
     at once: None if not, else ``row_chars`` of all of them and whether one may be blank."""
-    # Calls mapped over whole lists, without a Python step per item or value: judging a run
-    # item by item cost about half as much as decoding it.
+    # Calls mapped over whole lists, without a Python step per item or value. It also gives what
+    # the run's batch needs (its text length, whether an item may be blank), so no item of a
+    # plain run is looked at on its own.
     if set(map(type, items)) != {dict}:
         return None
     sizes = list(map(len, items))
