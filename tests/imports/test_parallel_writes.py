@@ -14,6 +14,12 @@ from .helpers import run_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture(autouse=True)
+def two_connections(settings):
+    settings.PIXEE_IMPORT_WRITE_CONNECTIONS = 2
+
+
 ROWS = 40
 
 
