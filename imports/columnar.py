@@ -171,9 +171,15 @@ class BatchValidator:
         out["attributes"], attributes_ok = _attributes(attributes)
         checks.append(attributes_ok)
 
-        evaluated = frame.select(
-            plain=pl.all_horizontal(checks).fill_null(False),
-            **{name: expression for name, expression in out.items()},
+        # Lazily, so that polars computes each shared part once (a field's stripped text serves
+        # its check and its value): 100k rows' validation 0.10 -> 0.06 s CPU.
+        evaluated = (
+            frame.lazy()
+            .select(
+                plain=pl.all_horizontal(checks).fill_null(False),
+                **{name: expression for name, expression in out.items()},
+            )
+            .collect()
         )
         return evaluated["plain"], evaluated.drop("plain")
 

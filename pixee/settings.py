@@ -205,10 +205,8 @@ PIXEE_IMPORT_CHUNK_SIZE = env.int(
 )
 # How many database connections a job's processing writes its chunks on at once (PostgreSQL
 # only): each runs on a core of the database server of its own (pixee/bulk.py). 1 writes one
-# chunk at a time. 2 made a million-row first load ~20% faster, but the worker's peak over a
-# batch of long rows then crossed its bound in CI (tests/imports/test_hostile_files_memory.py,
-# +25.7 and +25.9 MiB against 24 in two of three clean-clone runs): 1 until that is fixed.
-PIXEE_IMPORT_WRITE_CONNECTIONS = env.int("PIXEE_IMPORT_WRITE_CONNECTIONS", default=1)
+# chunk at a time; 2 made a million-row first load ~20% faster and its re-import ~25% faster.
+PIXEE_IMPORT_WRITE_CONNECTIONS = env.int("PIXEE_IMPORT_WRITE_CONNECTIONS", default=2)
 # Where a worker keeps the valid rows of an analysis for its processing (imports/spill.py): a
 # folder on the worker's own disk, about 7 MiB per million rows while a job is ready or running.
 # PIXEE_IMPORT_SPILL=false makes processing read and validate the stored file again instead.

@@ -27,13 +27,15 @@ MAX_NESTING = 64
 # file of one endless line cannot fill the memory before any other limit applies.
 MAX_LINE_CHARS = 2_000_000
 # All the text of one batch (take_batch): a batch of long rows is cut before its row count. At
-# the worker's peak a batch costs ~14 times its text (two batches in flight, each copied a few
+# the worker's peak a batch costs many times its text (two batches in flight, each copied a few
 # times on its way to the database): 20 000 rows of 5 KB (100 MB) took +508 MiB over the peak of
-# 20 000-row batches of the bench's rows (~57 characters, 1.1 MB). At 1.5 MiB such a file costs
-# +15 MiB (measured on a real worker, tests/imports/test_hostile_files_memory.py), while rows of up
-# to ~78 characters still fill PIXEE_IMPORT_CHUNK_SIZE's 20 000; wider rows come in batches of
-# about as much text, so a batch's fixed costs weigh about as much per row.
-MAX_BATCH_CHARS = 1_572_864  # 1.5 MiB
+# 20 000-row batches of the bench's rows before the bound. Its limit is about the text of such an
+# ordinary batch: the bench's CSV lines, the longest 57 characters with their commas (CSV counts
+# its lines), fill PIXEE_IMPORT_CHUNK_SIZE's 20 000 with 1.14 MB. The 100 MB file then costs
+# +14 to +16 MiB on a real worker (tests/imports/test_hostile_files_memory.py); at 1.5 MiB it
+# cost +19 to +26, too close to that test's bound. Wider rows come in batches of about as much
+# text, so a batch's fixed costs weigh about as much per row.
+MAX_BATCH_CHARS = 1_200_000
 
 
 @dataclass

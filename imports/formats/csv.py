@@ -163,11 +163,12 @@ class CsvReader(RowReader):
         if longest > MAX_FIELD_CHARS:  # type: ignore[operator]
             self._check_field_lengths(lines, first_number)
         fields = lines.str.split(delimiter)
-        counts = fields.list.len()
         blank = lines.str.replace_all(delimiter, "", literal=True).str.strip_chars(PYTHON_WHITESPACE) == ""
-        keep = ~blank
-        numbers = pl.int_range(first_number, first_number + len(lines), eager=True).filter(keep)
-        fields, counts = fields.filter(keep), counts.filter(keep)
+        del lines
+        numbers = pl.int_range(first_number, first_number + len(blank), eager=True)
+        if blank.any():
+            numbers, fields = numbers.filter(~blank), fields.filter(~blank)
+        counts = fields.list.len()
         frame = pl.DataFrame(
             {name: fields.list.get(index, null_on_oob=True) for index, name in enumerate(self._header)}
         )
@@ -176,12 +177,14 @@ class CsvReader(RowReader):
             extra = fields.list.slice(width).list.join("").str.strip_chars(PYTHON_WHITESPACE) != ""
             for position in (extra & (counts > width)).arg_true().to_list():
                 errors[position] = f"row has {counts[position]} values but the header has {width} columns"
+        del fields  # the batch keeps its columns only: a row's cells are its frame's row
         header = self._header
 
         def raw_row(position: int) -> RawRow:
-            cells = fields[position].to_list()
             if position in errors:
                 return RawRow(numbers[position], error=errors[position])
+            # A short row has fewer cells than the header (null in the frame): as csv's path reads it.
+            cells = frame.row(position)[: counts[position]]
             return RawRow(numbers[position], dict(zip(header, cells, strict=False)))
 
         return RawBatch(

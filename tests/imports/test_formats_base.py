@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from bench.data import COLUMNS, record
 from imports.formats import base, reader_for
 from tests.factories import ean13
 
@@ -51,9 +52,10 @@ def test_short_rows_still_fill_batches_of_the_requested_size(monkeypatch, case):
 
 
 def test_the_bench_rows_fill_the_default_batch_size():
-    """PIXEE_IMPORT_CHUNK_SIZE's 20 000 rows stay one batch for rows like the bench's (~57 characters)."""
-    line = b"4003874204890,Upright Chair 123456,123.45,Brandname,Category name,321\n"
-    data = b"ean,name,price,brand,category,stock\n" + line * 40_000
+    """PIXEE_IMPORT_CHUNK_SIZE's 20 000 rows stay one batch for the bench's rows, the longest ones
+    (those at the end of its million-row file, 57 characters with their commas) included."""
+    rows = (record(i) for i in range(960_000, 1_000_000))
+    data = (",".join(COLUMNS) + "\n" + "".join(",".join(map(str, row)) + "\n" for row in rows)).encode()
     assert _batch_sizes(data, "csv", size=20_000) == [20_000, 20_000]
 
 

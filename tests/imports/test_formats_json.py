@@ -544,8 +544,12 @@ def test_batches_of_plain_runs_are_the_batches_of_their_rows(data, size, batch_c
 
 
 def test_batches_of_many_blocks_are_the_batches_of_their_rows():
-    # Runs of several blocks, cut by the count and by the text limit, a nested item, a blank one.
-    items = [{"ean": f"{i:013d}", "name": "x" * (i % 1500), "price": i / 8, "n": i} for i in range(9000)]
+    # Runs of several blocks, cut by the text limit (long names) and by the count (short ones after
+    # item 6 000), a nested item, a blank one.
+    items = [
+        {"ean": f"{i:013d}", "name": "x" * (i % 1500 if i < 6000 else i % 200), "price": i / 8, "n": i}
+        for i in range(9000)
+    ]
     items[4321]["name"] = {"nested": [1, 2]}
     items[5000] = {"ean": None, "name": "  "}
     data = json.dumps(items).encode()
