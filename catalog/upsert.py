@@ -14,6 +14,8 @@ embedded SQLite) take a simpler path with the same semantics: one read and two b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -404,6 +406,20 @@ def _with_supplier(rows: pl.DataFrame, supplier_code: str) -> pl.DataFrame:
         *PRODUCT_FIELDS,
         pl.lit(supplier_code, dtype=pl.Utf8).alias(SUPPLIER_FIELD),
     )
+
+
+@contextmanager
+def lookups_by_ean_index() -> Iterator[None]:
+    """A transaction in which looking products up by a list of EANs uses the EAN index.
+
+    Right after a load the planner still believes the catalog small (``_prefer_indexes``): one
+    lookup of 5 000 EANs read a million products in 170 ms. On SQLite, only a transaction.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                _prefer_indexes(cursor)
+        yield
 
 
 def _prefer_indexes(cursor) -> None:

@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import Product
-from catalog.upsert import Expected, ProductWriter, UpsertCounts, product_writer
+from catalog.upsert import Expected, ProductWriter, UpsertCounts, lookups_by_ean_index, product_writer
 from pixee.bulk import WriteConflict, chunk_transaction, chunks_in_order, write_connections
 
 from . import spill, state
@@ -256,10 +256,10 @@ def _checked_batches(reader, validator: BatchValidator, after: int) -> Iterator[
 def known_eans(eans: list[str]) -> set[str]:
     """Which of ``eans`` the catalog holds now."""
     known: set[str] = set()
-    for start in range(0, len(eans), 10_000):  # SQLite caps a statement's parameters
-        known.update(
-            Product.objects.filter(ean__in=eans[start : start + 10_000]).values_list("ean", flat=True)
-        )
+    with lookups_by_ean_index():
+        for start in range(0, len(eans), 10_000):  # SQLite caps a statement's parameters
+            among = Product.objects.filter(ean__in=eans[start : start + 10_000]).order_by()
+            known.update(among.values_list("ean", flat=True))
     return known
 
 

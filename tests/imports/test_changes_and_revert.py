@@ -13,7 +13,7 @@ from django.db import connection
 
 from catalog import upsert
 from catalog.models import Product, ProductChange
-from imports import revert, services
+from imports import changes, revert, services
 from imports.models import ImportJob, ImportLog
 from tests.factories import ProductFactory, ean13
 
@@ -116,6 +116,48 @@ def test_dry_run_shows_what_confirming_does_and_revert_restores_the_catalog(api,
     skipped = ImportLog.objects.filter(job_id=job_id, message__startswith="not reverted")
     assert sorted(skipped.values_list("value", flat=True)) == [ean13(4), ean13(5)]
     assert api.post(f"/api/v1/imports/jobs/{job_id}/revert").status_code == 409
+
+
+def test_a_page_is_the_same_slice_of_the_listing_whatever_the_batches(api, monkeypatch):
+    """Pages deep in the file skip whole batches by their counts: each page, under every action,
+    at ready and once written, is the slice of the listing read in one batch."""
+    _state_s()
+    job_id = upload(api, FILE_F, dry_run="true", supplier_code="SUP").json()["id"]
+    services.import_job_run(job_id=job_id)
+    for phase in ("ready", "completed"):
+        if phase == "completed":
+            services.import_job_confirm(job=ImportJob.objects.get(pk=job_id))
+            services.import_job_run(job_id=job_id)
+        for action in (None, "created", "updated", "unchanged", "failed"):
+            params = {"action": action} if action else {}
+            whole = _changes(api, job_id, **params, limit=100)
+            assert whole, (phase, action)
+            with monkeypatch.context() as patch:
+                patch.setattr(changes, "_BATCH_ROWS", 2)  # FILE_F's six rows in three batches
+                for limit in (1, 2):
+                    for skip in range(len(whole) + 1):
+                        page = _changes(api, job_id, **params, skip=skip, limit=limit)
+                        assert page == whole[skip : skip + limit], (phase, action, skip, limit)
+
+
+def test_a_deep_page_works_out_only_the_rows_it_shows(api, monkeypatch):
+    _state_s()
+    job_id = upload(api, FILE_F, supplier_code="SUP").json()["id"]
+    services.import_job_run(job_id=job_id)
+    worked_out = []
+    written = changes._written
+
+    def recorded(job, valid, actions):
+        worked_out.append(valid["row_number"].to_list())
+        return written(job, valid, actions)
+
+    monkeypatch.setattr(changes, "_BATCH_ROWS", 2)  # FILE_F's six rows in three batches
+    monkeypatch.setattr(changes, "_written", recorded)
+    assert [c["row_number"] for c in _changes(api, job_id, skip=4, limit=2)] == [6, 7]
+    assert worked_out == [[6]]  # row 7 failed: its logs tell
+    worked_out.clear()
+    assert [c["row_number"] for c in _changes(api, job_id, action="created", skip=1)] == [6]
+    assert worked_out == [[6]]
 
 
 def test_only_completed_or_cancelled_jobs_can_be_reverted(api):
