@@ -159,9 +159,17 @@ def _checkpoint(job: ImportJob, lease, phase: str, **fields) -> None:
 
 
 def _refresh(job: ImportJob, on_progress: ProgressCallback | None) -> None:
+    """The job as committed (the next phase reads its status), told to ``on_progress``."""
     job.refresh_from_db()
     if on_progress:
         on_progress(job)
+
+
+def _report_chunk(job: ImportJob, on_progress: ProgressCallback | None) -> None:
+    """After a chunk: only ``on_progress`` reads the job between chunks (their counters change
+    by F() expressions), so without one it is not read again (a query per chunk saved)."""
+    if on_progress:
+        _refresh(job, on_progress)
 
 
 # --- analysis ---------------------------------------------------------------------------------
@@ -195,7 +203,7 @@ def _analyze(job: ImportJob, lease, on_progress: ProgressCallback | None) -> Non
                 spill_writer.add(batch.valid, batch.last_number)
             if batch.last_number > resume_after:
                 _commit_analysis_batch(job, lease, batch.after(resume_after), writer)
-                _refresh(job, on_progress)
+                _report_chunk(job, on_progress)
             del batch
             gc.collect(1)  # the young generations only: cycles never pile up
     _finish_analysis(job, lease, spill_writer.seal() if spill_writer is not None else None)
@@ -437,7 +445,7 @@ def _write_batches(job: ImportJob, lease, on_progress: ProgressCallback | None, 
             while in_flight and in_flight[0].done():
                 # The guess for the next chunk from the last one written (only speed depends on it).
                 expected = Expected.after(in_flight.popleft().result())
-                _refresh(job, on_progress)
+                _report_chunk(job, on_progress)
             del batch, rows
             gc.collect(1)
 
