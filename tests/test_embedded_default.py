@@ -108,13 +108,46 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-def test_make_run_serves_and_imports_the_spec_example(embedded):
+def test_make_run_serves_imports_the_spec_example_and_takes_a_change_back(embedded):
+    api = f"{embedded.base}/api/v1"
+    job_id = _import(
+        embedded, f'EAN,Titre,Prix HT\n{ean13(1)},Produit exemple,"29,99"\n', supplier_code="SUPPLIER_A"
+    )
+    body = requests.get(f"{api}/imports/jobs/{job_id}", headers=embedded.headers, timeout=10).json()
+    assert (body["products_created"], body["successful_rows"]) == (1, 1)
+    product = requests.get(f"{api}/catalog/products/{ean13(1)}", headers=embedded.headers, timeout=10).json()
+    assert product["price"] == 29.99
+    assert (embedded.var / "pixee.sqlite3").exists()
+
+    # A second file changes the price; its changes say so, and its revert takes it back (SQLite's
+    # portable paths, as make run runs them).
+    second = _import(embedded, f'EAN,Prix HT\n{ean13(1)},"31,50"\n')
+    changes = requests.get(f"{api}/imports/jobs/{second}/changes", headers=embedded.headers, timeout=10)
+    assert changes.status_code == 200, changes.text
+    assert [(c["row_number"], c["action"], c["fields"]) for c in changes.json()["items"]] == [
+        (2, "updated", {"price": {"before": "29.99", "after": "31.50"}})
+    ]
+    response = requests.post(f"{api}/imports/jobs/{second}/revert", headers=embedded.headers, timeout=10)
+    assert response.status_code == 202, response.text
+
+    def reverted():
+        body = requests.get(f"{api}/imports/jobs/{second}", headers=embedded.headers, timeout=10).json()
+        return body if body["reverted_at"] else None
+
+    body = wait_for(reverted, timeout=90, message="the embedded worker to revert the job")
+    assert (body["products_restored"], body["products_deleted"], body["products_skipped"]) == (1, 0, 0)
+    product = requests.get(f"{api}/catalog/products/{ean13(1)}", headers=embedded.headers, timeout=10).json()
+    assert product["price"] == 29.99
+
+
+def _import(embedded, content: str, **data: str) -> str:
+    """Upload ``content`` as a CSV to the embedded server; the job's id once it completed."""
     api = f"{embedded.base}/api/v1"
     response = requests.post(
         f"{api}/imports/jobs",
         headers=embedded.headers,
-        files={"file": ("catalog.csv", f'EAN,Titre,Prix HT\n{ean13(1)},Produit exemple,"29,99"\n')},
-        data={"supplier_code": "SUPPLIER_A"},
+        files={"file": ("catalog.csv", content)},
+        data=data,
         timeout=10,
     )
     assert response.status_code == 201, response.text
@@ -126,10 +159,7 @@ def test_make_run_serves_and_imports_the_spec_example(embedded):
 
     body = wait_for(finished, timeout=90, message="the embedded worker to finish the job")
     assert body["status"] == "completed", body
-    assert (body["products_created"], body["successful_rows"]) == (1, 1)
-    product = requests.get(f"{api}/catalog/products/{ean13(1)}", headers=embedded.headers, timeout=10).json()
-    assert product["price"] == 29.99
-    assert (embedded.var / "pixee.sqlite3").exists()
+    return job_id
 
 
 def test_banner_comes_last_and_the_root_leads_to_the_admin(embedded):

@@ -5,6 +5,7 @@ from django.contrib.admin.sites import site
 from django.db import connection
 from django.test import RequestFactory
 
+from catalog import upsert
 from catalog.models import Product
 from tests.factories import ProductFactory, ean13
 
@@ -50,3 +51,16 @@ def test_api_ean_filter_and_ordering_use_the_index(planner_prefers_indexes):
     assert "catalog_product_ean_key" in _plan(Product.objects.filter(ean=ean13(1)))
     ordered = _plan(Product.objects.order_by("ean")[:50])
     assert "catalog_product_ean_key" in ordered and "Sort" not in ordered
+
+
+def test_lookups_of_many_eans_use_the_index_whatever_the_statistics(db):
+    """Right after a load the statistics say the catalog is small: a lookup then scanned all of it."""
+    ProductFactory.create_batch(20)
+    eans = [ean13(n) for n in range(5_000)]
+    lookup = Product.objects.filter(ean__in=eans).order_by()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product")
+    assert "Seq Scan" in _plan(lookup)  # what the planner chooses for a table it believes small
+    with upsert.lookups_by_ean_index():
+        plan = _plan(lookup)
+    assert "catalog_product_ean_key" in plan and "Seq Scan" not in plan
