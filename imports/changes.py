@@ -48,7 +48,11 @@ def import_job_changes(*, job: ImportJob, action: str | None, skip: int, limit: 
     if unavailable := stored_file_unavailable(job):
         raise Conflict(f"{unavailable}: its changes can no longer be listed.")
     total = _total(job, action)
-    items = list(islice(_listed(job, action, skip), limit)) if skip < total else []
+    # A job that wrote lists as many rows under each action as its counts say (a cancelled one
+    # fewer failed rows): a page past them is empty, read no further. A dry run's counts are
+    # the catalog's as the analysis found it, which may have changed since: its rows are read.
+    past_the_end = skip >= total and job.status != ImportStatus.READY
+    items = [] if past_the_end else list(islice(_listed(job, action, skip), limit))
     return {"items": items, "meta": page_meta(total=total, skip=skip, limit=limit)}
 
 

@@ -140,6 +140,17 @@ def test_a_page_is_the_same_slice_of_the_listing_whatever_the_batches(api, monke
                         assert page == whole[skip : skip + limit], (phase, action, skip, limit)
 
 
+def test_a_dry_runs_changes_follow_the_catalog_past_its_counts(api):
+    """A dry run's counts are the catalog's at its analysis: a product created since turns a
+    planned creation into an update, listed even past the counted updates."""
+    _state_s()
+    job_id = upload(api, FILE_F, dry_run="true", supplier_code="SUP").json()["id"]
+    assert services.import_job_run(job_id=job_id).products_updated == 2
+    ProductFactory(ean=ean13(3), name="Created meanwhile")
+    assert [c["row_number"] for c in _changes(api, job_id, action="updated")] == [2, 4, 5]
+    assert [c["row_number"] for c in _changes(api, job_id, action="updated", skip=2)] == [5]
+
+
 def test_a_deep_page_works_out_only_the_rows_it_shows(api, monkeypatch):
     _state_s()
     job_id = upload(api, FILE_F, supplier_code="SUP").json()["id"]
