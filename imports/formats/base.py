@@ -32,7 +32,7 @@ MAX_LINE_CHARS = 2_000_000
 # 20 000-row batches of the bench's rows before the bound. Its limit is about the text of such an
 # ordinary batch: the bench's CSV lines, the longest 57 characters with their commas (CSV counts
 # its lines), fill PIXEE_IMPORT_CHUNK_SIZE's 20 000 with 1.14 MB. The 100 MB file then costs
-# +14 to +16 MiB on a real worker (tests/imports/test_hostile_files_memory.py); at 1.5 MiB it
+# +14 to +20 MiB on a real worker (tests/imports/test_hostile_files_memory.py); at 1.5 MiB it
 # cost +19 to +26, too close to that test's bound. Wider rows come in batches of about as much
 # text, so a batch's fixed costs weigh about as much per row.
 MAX_BATCH_CHARS = 1_200_000
