@@ -204,24 +204,23 @@ def _written_actions(job: ImportJob, valid: pl.DataFrame) -> dict[int, str]:
             job_id=job.pk, row_number__gte=numbers.min(), row_number__lte=numbers.max()
         ).values_list("row_number", flat=True)
     )
-    created = eans_created_by(job.pk, valid["ean"].to_list())
+    eans = valid["ean"].to_list()
+    created = eans_created_by(job.pk, eans)
     return {
         number: "updated" if number in updated else "created" if ean in created else "unchanged"
-        for number, ean in zip(numbers, valid["ean"], strict=True)
+        for number, ean in zip(numbers.to_list(), eans, strict=True)
     }
 
 
 def _written(job: ImportJob, valid: pl.DataFrame, actions: dict[int, str]) -> dict[int, dict[str, Any]]:
     """Each valid row's item, from its action (``_written_actions``) and the job's change records."""
-    if valid.is_empty():
-        return {}
-    numbers = valid["row_number"]
-    changes = {
-        change.row_number: change
-        for change in ProductChange.objects.filter(
-            job_id=job.pk, row_number__gte=numbers.min(), row_number__lte=numbers.max()
-        )
-    }
+    updated = [number for number, action in actions.items() if action == "updated"]
+    changes = {}
+    if updated:  # the records of the batch's updates, by their range of rows
+        span = {"row_number__gte": min(updated), "row_number__lte": max(updated)}
+        changes = {
+            change.row_number: change for change in ProductChange.objects.filter(job_id=job.pk, **span)
+        }
     outcomes = {}
     for row in python_rows(valid):
         number = row["row_number"]
